@@ -1,0 +1,1 @@
+"""Comment moderation service for news publishers."""

@@ -1,0 +1,78 @@
+"""Engine and session factory: one session per request, one per task.
+
+The engine is created by ``init_engine`` (from the app factory or the worker's process
+init), never at import time, and disposed after fork so pooled connections are never
+shared between processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+_engine: Engine | None = None
+_session_factory: sessionmaker[Session] | None = None
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL lets the API read while the worker writes; busy_timeout waits for the lock
+    # instead of failing, foreign_keys makes SQLite honour the schema like PostgreSQL.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _tune_sqlite)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def init_engine(url: str) -> Engine:
+    """Create (or replace) the process-wide engine and session factory."""
+    global _engine, _session_factory
+    if _engine is not None:
+        _engine.dispose()
+    _engine = make_engine(url)
+    _session_factory = sessionmaker(bind=_engine, expire_on_commit=False)
+    return _engine
+
+
+def get_engine() -> Engine:
+    if _engine is None:
+        raise RuntimeError("database engine not initialised; call init_engine() first")
+    return _engine
+
+
+def dispose_after_fork() -> None:
+    """Drop inherited pooled connections in a forked child (they belong to the parent)."""
+    if _engine is not None:
+        _engine.dispose(close=False)
+
+
+def new_session() -> Session:
+    if _session_factory is None:
+        raise RuntimeError("database engine not initialised; call init_engine() first")
+    return _session_factory()
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session that commits on success and rolls back on error; services use this."""
+    session = new_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
