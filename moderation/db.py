@@ -7,6 +7,7 @@ shared between processes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 _engine: Engine | None = None
 _session_factory: sessionmaker[Session] | None = None
+_engine_pid: int | None = None
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -38,24 +40,25 @@ def make_engine(url: str) -> Engine:
 
 def init_engine(url: str) -> Engine:
     """Create (or replace) the process-wide engine and session factory."""
-    global _engine, _session_factory
+    global _engine, _session_factory, _engine_pid
     if _engine is not None:
-        _engine.dispose()
+        _engine.dispose(close=_engine_pid == os.getpid())
     _engine = make_engine(url)
+    _engine_pid = os.getpid()
     _session_factory = sessionmaker(bind=_engine, expire_on_commit=False)
     return _engine
+
+
+def ensure_engine(url: str) -> None:
+    """Create this process's engine on first use; a forked child gets its own."""
+    if _engine is None or _engine_pid != os.getpid():
+        init_engine(url)
 
 
 def get_engine() -> Engine:
     if _engine is None:
         raise RuntimeError("database engine not initialised; call init_engine() first")
     return _engine
-
-
-def dispose_after_fork() -> None:
-    """Drop inherited pooled connections in a forked child (they belong to the parent)."""
-    if _engine is not None:
-        _engine.dispose(close=False)
 
 
 def new_session() -> Session:

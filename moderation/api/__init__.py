@@ -1,0 +1,15 @@
+"""HTTP API blueprints (the integration contract, v1)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_api(app: Flask) -> None:
+    from moderation.api import comments, errors, health, reports, rules
+
+    errors.register(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(comments.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(rules.bp)

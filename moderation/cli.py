@@ -1,0 +1,140 @@
+"""The `moderation` command: run the service, manage keys, score and train offline."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from moderation.config import Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+@click.group()
+def main() -> None:
+    """Comment moderation for news publishers."""
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, help="Port for the API.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--workers", "web_workers", default=2, show_default=True,
+              help="API processes (gunicorn).")
+def up(port: int, host: str, web_workers: int) -> None:
+    """Run everything in the foreground: API, a worker and the periodic jobs.
+
+    With no DATABASE_URL / CELERY_BROKER_URL it needs no external server: SQLite and a
+    file-backed broker under $MODERATION_DATA_DIR (default ./var).
+    """
+    from moderation.embedded import run_embedded
+
+    sys.exit(run_embedded(_settings(), host=host, port=port, web_workers=web_workers))
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True)
+@click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - a server's job
+@click.option("--workers", "web_workers", default=4, show_default=True)
+def serve(port: int, host: str, web_workers: int) -> None:
+    """Run the API under gunicorn (production)."""
+    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(web_workers),
+                               "--bind", f"{host}:{port}", "--access-logfile", "-",
+                               "moderation.wsgi:app"])
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def worker(celery_args: tuple[str, ...]) -> None:
+    """Run a Celery worker (extra arguments go to `celery worker`)."""
+    os.execvp(sys.executable, [sys.executable, "-m", "celery", "-A", "workers.celery_app",
+                               "worker", "--loglevel", "INFO", *celery_args])
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def beat(celery_args: tuple[str, ...]) -> None:
+    """Run the periodic jobs (the pending-comment sweeper)."""
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.execvp(sys.executable, [sys.executable, "-m", "celery", "-A", "workers.celery_app",
+                               "beat", "--loglevel", "INFO", *celery_args])
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from moderation.migrate import upgrade
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.option("--revision", required=True)
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ('base' for an empty database)."""
+    from moderation.migrate import downgrade
+
+    downgrade(_settings().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--site", "site_name", required=True, help="Site name; created if new.")
+@click.option("--name", default="", help="A label for the key, e.g. 'cms-production'.")
+def keys_create(site_name: str, name: str) -> None:
+    """Print a new API key for SITE. It is shown once; only its hash is stored."""
+    from moderation import db as database
+    from moderation.services.keys import create_key
+
+    database.init_engine(_settings().database_url)
+    with database.session_scope() as session:
+        raw = create_key(session, site_name, name=name)
+    click.echo(raw)
+
+
+@main.command()
+@click.argument("file", type=click.File("r"), default="-")
+@click.option("--site", "site_name", default=None,
+              help="Use this site's policy from the database instead of the default rules.")
+def score(file, site_name: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Score JSON lines of {"id", "article", "text"} from FILE (stdin by default)."""
+    from moderation.offline import score_lines
+
+    sys.exit(score_lines(file, sys.stdout, _settings(), site_name))
+
+
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Datasets folder (default $MODERATION_DATASETS_DIR or "
+                                 "../shared/datasets).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Models folder (default ./models).")
+@click.option("--seed", default=1729, show_default=True)
+def train(data_dir: Path | None, out_dir: Path | None, seed: int) -> None:
+    """Train the classifier from the public datasets and write a new model version."""
+    from moderation.classifier import default_data_dir, default_models_dir, train_model
+
+    version_dir = train_model(data_dir or default_data_dir(), out_dir or default_models_dir(),
+                              seed=seed)
+    click.echo(f"wrote {version_dir}")
+
+

@@ -1,0 +1,95 @@
+"""Request and response schemas at the HTTP edge (pydantic v2).
+
+Field names follow the integration contract (shared/design/api-contract.md). The text
+length limit is a setting, so it is checked by ``check_text_length`` rather than here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
+                                       min_length=1, max_length=100)]
+
+
+class _In(BaseModel):
+    # Unknown fields are ignored so a site can send what its own system has.
+    model_config = ConfigDict(extra="ignore", str_max_length=20_000)
+
+
+class ArticleIn(_In):
+    id: ExternalId
+    title: str = Field(default="", max_length=1000)
+    url: str = Field(default="", max_length=2000)
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+
+
+class AuthorIn(_In):
+    id: ExternalId
+    name: str = Field(default="", max_length=200)
+
+
+class CommentIn(_In):
+    id: ExternalId
+    article: ArticleIn
+    author: AuthorIn | None = None
+    # No max_length here: the limit is configurable and gets its own clear message.
+    text: Annotated[str, StringConstraints(min_length=1)]
+    parent_id: ExternalId | None = None
+    created_at: datetime | None = None
+
+
+class CommentBatchIn(_In):
+    comments: list[CommentIn] = Field(min_length=1)
+
+
+class ReportIn(_In):
+    reporter_id: ExternalId
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    note: str = Field(default="", max_length=2000)
+
+
+class AcceptedOut(BaseModel):
+    id: str
+    status: str
+
+
+class FlagOut(BaseModel):
+    rule: str
+    score: float
+    evidence: list[tuple[int, int]]
+
+
+class CommentStateOut(BaseModel):
+    id: str
+    status: Literal["pending", "approved", "in_review", "rejected"]
+    visible: bool
+    flags: list[FlagOut]
+    scores: dict[str, float]
+    decided_by: Literal["model", "moderator"] | None
+    model_version: str | None
+    policy_version: str | None
+    reports: int
+    received_at: datetime
+    decided_at: datetime | None
+
+
+class ReportOut(BaseModel):
+    comment_id: str
+    reports: int
+    counted: bool
+
+
+class RuleOut(BaseModel):
+    id: str
+    title: str
+    description: str
+    guidance: str
+    severity: int
+    review_threshold: float
+    reject_threshold: float | None
+    tags: dict[str, dict[str, Any]]
