@@ -138,3 +138,7 @@ def train(data_dir: Path | None, out_dir: Path | None, seed: int) -> None:
     click.echo(f"wrote {version_dir}")
 
 
+
+
+if __name__ == "__main__":
+    main()

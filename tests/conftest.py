@@ -126,3 +126,18 @@ def worker(pg_url: str, redis_url: str, data_dir: Path,
     proc = start_worker(service_env(pg_url, redis_url, data_dir), log, concurrency=2)
     yield proc
     proc.stop()
+
+
+@pytest.fixture
+def private_pg_url() -> Iterator[str]:
+    """A migrated database of the test's own, so no other worker touches its comments."""
+    name = f"moderation_fault_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

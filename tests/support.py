@@ -132,3 +132,34 @@ def count(model: type, **where: Any) -> int:
     query = select(func.count()).select_from(model).filter_by(**where)
     with session_scope() as session:
         return int(session.scalar(query) or 0)
+
+
+def start_api(env: dict[str, str], log_path: Path, timeout: float = 60) -> tuple[Process, str]:
+    """The API under gunicorn, as in production; returns the process and its base URL."""
+    import urllib.request
+
+    port = free_port()
+    api = Process([sys.executable, "-m", "gunicorn", "--workers", "1", "--bind",
+                   f"127.0.0.1:{port}", "moderation.wsgi:app"], env, log_path)
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        if not api.alive():
+            raise AssertionError("API died on start:\n" + api.log()[-3000:])
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1):  # noqa: S310
+                return True
+        except OSError:
+            return False
+
+    wait_for(up, timeout, message="the API to answer")
+    return api, url
+
+
+def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    """Run `moderation ARGS` and return its standard output; fail the test on error."""
+    result = subprocess.run([sys.executable, "-m", "moderation.cli", *args], env=env, cwd=ROOT,
+                            input=stdin, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise AssertionError(f"moderation {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
