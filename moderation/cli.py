@@ -44,6 +44,8 @@ def serve(port: int, host: str, web_workers: int) -> None:
     """Run the API under gunicorn (production)."""
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(web_workers),
                                "--bind", f"{host}:{port}", "--access-logfile", "-",
+                               # Several servers on one host must not share a control socket.
+                               "--no-control-socket",
                                "moderation.wsgi:app"])
 
 

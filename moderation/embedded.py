@@ -69,7 +69,7 @@ def run_embedded(settings: Settings, host: str, port: int, web_workers: int) -> 
     )
     api = subprocess.Popen(
         [python, "-m", "gunicorn", "--workers", str(web_workers), "--bind", f"{host}:{port}",
-         "--graceful-timeout", "5", "moderation.wsgi:app"],
+         "--graceful-timeout", "5", "--no-control-socket", "moderation.wsgi:app"],
         env=env,
     )
     children = [api, worker]

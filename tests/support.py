@@ -140,7 +140,8 @@ def start_api(env: dict[str, str], log_path: Path, timeout: float = 60) -> tuple
 
     port = free_port()
     api = Process([sys.executable, "-m", "gunicorn", "--workers", "1", "--bind",
-                   f"127.0.0.1:{port}", "moderation.wsgi:app"], env, log_path)
+                   f"127.0.0.1:{port}", "--no-control-socket", "moderation.wsgi:app"],
+                  env, log_path)
     url = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
