@@ -1,0 +1,148 @@
+"""The shipped model (models/CURRENT): interface, the demo sentences, evidence, speed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from moderation.classifier import RuleScore, Scorer, ScoringInput, load_scorer, rule_ids
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return load_scorer(MODELS)
+
+
+def scores(scorer: Scorer, text: str) -> dict[str, float]:
+    return {rule: s.score for rule, s in scorer.score(ScoringInput(text)).items()}
+
+
+def evidence_text(scorer: Scorer, text: str, rule: str) -> list[str]:
+    return [text[a:b] for a, b in scorer.score(ScoringInput(text))[rule].evidence]
+
+
+def test_version_and_rules_match_the_installed_model(scorer: Scorer) -> None:
+    version = (MODELS / "CURRENT").read_text().strip()
+    assert scorer.version == version
+    assert scorer.rules == rule_ids()
+    assert set(scorer.rules) >= {
+        "personal-abuse",
+        "threats",
+        "hate",
+        "obscene",
+        "spam",
+        "personal-data",
+    }
+
+
+def test_artefact_is_small_and_loads_quickly() -> None:
+    version = (MODELS / "CURRENT").read_text().strip()
+    manifest = json.loads((MODELS / version / "manifest.json").read_text())
+    assert (MODELS / version / "model.skops").stat().st_size == manifest["bytes"] <= 20 * 2**20
+    started = time.perf_counter()
+    load_scorer(MODELS)
+    assert time.perf_counter() - started < 3.0
+
+
+@pytest.mark.parametrize(
+    "text", ["I know where you live and I will kill you", "someone should stab him"]
+)
+def test_threats_score_above_one_half(scorer: Scorer, text: str) -> None:
+    assert scores(scorer, text)["threats"] > 0.5
+    assert evidence_text(scorer, text, "threats")
+
+
+def test_ordinary_comment_is_low_on_every_rule(scorer: Scorer) -> None:
+    result = scores(scorer, "Thanks for this article, the council should fix the roads")
+    assert max(result.values()) < 0.1, result
+
+
+def test_survivor_account_is_not_a_threat_hate_or_abuse(scorer: Scorer) -> None:
+    result = scores(scorer, "I was raped at 19 and the police never believed me")
+    for rule in ("threats", "hate", "personal-abuse"):
+        assert result[rule] < 0.2, (rule, result)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As a Muslim woman, I think the council got this one right.",
+        "I'm gay and I've lived in this town for thirty years.",
+        "As a black man I find this article very moving.",
+        "Being jewish and a mother, I welcome the new school.",
+    ],
+)
+def test_identity_statements_are_not_hate(scorer: Scorer, text: str) -> None:
+    assert scores(scorer, text)["hate"] < 0.3
+
+
+def test_insult_is_personal_abuse_with_the_insult_as_evidence(scorer: Scorer) -> None:
+    text = "You are a pathetic idiot and everyone here knows it"
+    assert scores(scorer, text)["personal-abuse"] > 0.8
+    assert any("idiot" in span for span in evidence_text(scorer, text, "personal-abuse"))
+
+
+def test_masked_profanity_is_obscene_and_evidence_points_at_the_original(scorer: Scorer) -> None:
+    text = "What a load of f***ing sh1t"
+    assert scores(scorer, text)["obscene"] > 0.5
+    found = " ".join(evidence_text(scorer, text, "obscene"))
+    assert "f***ing" in found or "sh1t" in found
+
+
+def test_hateful_comment_scores_hate(scorer: Scorer) -> None:
+    text = "Those muslims are filthy animals and should all be deported"
+    assert scores(scorer, text)["hate"] > 0.5
+
+
+def test_personal_data_and_spam_come_from_detectors(scorer: Scorer) -> None:
+    text = "Call me on 07700 900123 or email jo.bloggs@example.com"
+    assert scores(scorer, text)["personal-data"] >= 0.85
+    assert evidence_text(scorer, text, "personal-data") == ["07700 900123", "jo.bloggs@example.com"]
+    spam = "Earn £500 a day working from home, visit bit.ly/3xYz12"
+    assert scores(scorer, spam)["spam"] > 0.9
+
+
+def test_results_cover_every_rule_with_valid_scores_and_spans(scorer: Scorer) -> None:
+    texts = [
+        "",
+        "   ",
+        "ok",
+        "You idiot, I will kill you",
+        "Ｙｏｕ ａｒｅ ａｎ ｉｄｉｏｔ",
+        "x" * 5000,
+    ]
+    for text, result in zip(
+        texts, scorer.score_many([ScoringInput(t) for t in texts]), strict=True
+    ):
+        assert tuple(result) == scorer.rules
+        for rule_score in result.values():
+            assert isinstance(rule_score, RuleScore)
+            assert 0.0 <= rule_score.score <= 1.0
+            for start, end in rule_score.evidence:
+                assert 0 <= start < end <= len(text)
+
+
+def test_score_many_matches_score_and_keeps_order(scorer: Scorer) -> None:
+    items = [
+        ScoringInput("someone should stab him"),
+        ScoringInput("lovely day", article_title="Weather", article_tags=("weather",)),
+        ScoringInput("you moron"),
+    ]
+    batch = scorer.score_many(items)
+    assert batch == [scorer.score(item) for item in items]
+    assert scorer.score_many([]) == []
+
+
+def test_importing_the_package_loads_no_model_and_no_sklearn() -> None:
+    code = (
+        "import sys, moderation.classifier as c; "
+        "assert 'sklearn' not in sys.modules and 'skops' not in sys.modules, 'heavy import'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
