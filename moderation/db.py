@@ -55,6 +55,12 @@ def ensure_engine(url: str) -> None:
         init_engine(url)
 
 
+def dispose_engine() -> None:
+    """Close this process's pooled connections (at shutdown, or before dropping a database)."""
+    if _engine is not None:
+        _engine.dispose()
+
+
 def get_engine() -> Engine:
     if _engine is None:
         raise RuntimeError("database engine not initialised; call init_engine() first")

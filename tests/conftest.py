@@ -37,6 +37,7 @@ def pg_url() -> Iterator[str]:
     url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     yield url
+    db.dispose_engine()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()

@@ -57,12 +57,18 @@ class Process:
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
+        """SIGTERM to the leader, which stops its own children as in production."""
         if self.alive():
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.terminate()
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+        # Whatever the leader left behind goes too.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self._log.close()
 
 
