@@ -154,7 +154,7 @@ class Comment(Base):
     visible: Mapped[bool] = mapped_column(default=False)
     decided_by: Mapped[str | None] = mapped_column(String(20))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Last time a scoring task was published for it; None means never reached the broker.
+    # Last time the sweeper re-published it (None: only the API's own publish, if any).
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enqueue_attempts: Mapped[int] = mapped_column(Integer, default=0)
     report_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -75,6 +75,9 @@ class CommentStateOut(BaseModel):
     policy_version: str | None
     reports: int
     received_at: datetime
+    # When the model finished with it (approved, rejected or sent to review).
+    scored_at: datetime | None
+    # When it was finally decided, by the model or a moderator; None while in review.
     decided_at: datetime | None
 
 

@@ -48,5 +48,6 @@ def comment_state(site_id: int, external_id: str) -> CommentStateOut:
             policy_version=assessment.policy_version if assessment else None,
             reports=comment.report_count,
             received_at=comment.received_at,
+            scored_at=assessment.created_at if assessment else None,
             decided_at=comment.decided_at,
         )
