@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 - refused in production, see validate()
 
@@ -23,24 +23,18 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
-def _env_int(name: str, default: int) -> int:
+N = TypeVar("N", int, float)
+
+
+def _env_number(name: str, default: N, kind: type[N]) -> N:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+        raise ConfigError(f"{name} must be {'an integer' if kind is int else 'a number'}, "
+                          f"got {raw!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -82,13 +76,14 @@ class Settings:
             database_url=normalise_database_url(database_url),
             broker_url=broker_url,
             model_dir=Path(model_dir) if model_dir else None,
-            max_text_chars=_env_int("MODERATION_MAX_TEXT_CHARS", 10_000),
-            max_body_bytes=_env_int("MODERATION_MAX_BODY_BYTES", 2_000_000),
-            max_batch=_env_int("MODERATION_MAX_BATCH", 500),
-            pending_grace_seconds=_env_float("MODERATION_PENDING_GRACE_SECONDS", 60.0),
-            sweep_interval_seconds=_env_float("MODERATION_SWEEP_INTERVAL_SECONDS", 30.0),
-            score_batch_size=_env_int("MODERATION_SCORE_BATCH_SIZE", 64),
-            broker_publish_timeout_seconds=_env_float("MODERATION_BROKER_TIMEOUT_SECONDS", 2.0),
+            max_text_chars=_env_number("MODERATION_MAX_TEXT_CHARS", 10_000, int),
+            max_body_bytes=_env_number("MODERATION_MAX_BODY_BYTES", 2_000_000, int),
+            max_batch=_env_number("MODERATION_MAX_BATCH", 500, int),
+            pending_grace_seconds=_env_number("MODERATION_PENDING_GRACE_SECONDS", 60.0, float),
+            sweep_interval_seconds=_env_number("MODERATION_SWEEP_INTERVAL_SECONDS", 30.0, float),
+            score_batch_size=_env_number("MODERATION_SCORE_BATCH_SIZE", 64, int),
+            broker_publish_timeout_seconds=_env_number("MODERATION_BROKER_TIMEOUT_SECONDS", 2.0,
+                                                       float),
             log_level=_env("MODERATION_LOG_LEVEL", "INFO"),
         )
         known = {f.name for f in fields(cls)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,20 +28,30 @@ ADMIN_URL = os.environ.get("TEST_DATABASE_URL",
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh database for this test session, migrated to head, dropped afterwards."""
-    name = f"moderation_test_{uuid.uuid4().hex[:8]}"
+@contextmanager
+def scratch_database(prefix: str, migrate: bool = True) -> Iterator[str]:
+    """A new PostgreSQL database (migrated to head unless told not to), dropped after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    db.dispose_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        if migrate:
+            upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """The test session's database; the flow tests' worker shares it."""
+    with scratch_database("moderation_test") as url:
+        yield url
+        db.dispose_engine()
 
 
 @pytest.fixture(scope="session")
@@ -132,13 +143,5 @@ def worker(pg_url: str, redis_url: str, data_dir: Path,
 @pytest.fixture
 def private_pg_url() -> Iterator[str]:
     """A migrated database of the test's own, so no other worker touches its comments."""
-    name = f"moderation_fault_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database("moderation_private") as url:
+        yield url

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, inspect
 
 from moderation.entities import Base
 from moderation.migrate import downgrade, upgrade
-from tests.conftest import ADMIN_URL
+from tests.conftest import scratch_database
 
 
 def _round_trip(url: str) -> None:
@@ -33,13 +30,5 @@ def test_sqlite_round_trip(tmp_path):
 
 
 def test_postgresql_round_trip():
-    name = f"moderation_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        _round_trip(make_url(ADMIN_URL).set(database=name).render_as_string(False))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("moderation_mig", migrate=False) as url:
+        _round_trip(url)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from moderation.classifier.normalise import Normalised, normalise
 from moderation.classifier.threat_patterns import find_threat_phrases
-from moderation.classifier.types import ScoringInput
+from moderation.classifier.types import ScoringInput, merge_spans
 
 __all__ = [
     "DETECTORS",
@@ -323,16 +323,6 @@ def detectors_for(rule: str, registry: Sequence[Detector] = DETECTORS) -> tuple[
     return tuple(d for d in registry if d.rule == rule)
 
 
-def _merge(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return tuple(merged)
-
-
 def run_detectors(
     item: ScoringInput,
     rule: str,
@@ -347,5 +337,5 @@ def run_detectors(
     matches = [m for d in detectors for m in d.find(item, norm)]
     if not matches:
         return DetectorResult(0.0, ())
-    spans = _merge([(m.start, m.end) for m in matches])
+    spans = merge_spans([(m.start, m.end) for m in matches])
     return DetectorResult(max(m.score for m in matches), spans)

@@ -24,21 +24,16 @@ from moderation.classifier.detectors import DETECTORS, Detector, run_detectors
 from moderation.classifier.evidence import learned_evidence
 from moderation.classifier.normalise import normalise
 from moderation.classifier.rules import rule_ids
-from moderation.classifier.types import ModelIntegrityError, RuleScore, ScoringInput
+from moderation.classifier.types import (
+    ModelIntegrityError,
+    RuleScore,
+    ScoringInput,
+    merge_spans,
+)
 
 __all__ = ["EVIDENCE_MIN_SCORE", "Scorer", "load_scorer", "scorer_from_payload"]
 
 EVIDENCE_MIN_SCORE = 0.3
-
-
-def _merge(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return tuple(merged)
 
 
 def _coefficients(classifier: Any) -> NDArray[np.float32]:
@@ -95,7 +90,7 @@ class Scorer:
                         norm, counts[k], features[k], self._coef[rule], self._counts
                     )
                 score = min(1.0, max(0.0, p, detected.score))
-                scored[rule] = RuleScore(score, _merge(spans))
+                scored[rule] = RuleScore(score, merge_spans(spans))
             results.append(scored)
         return results
 

@@ -30,3 +30,14 @@ class RuleScore:
 
 class ModelIntegrityError(RuntimeError):
     """The model artefact is missing, altered, or contains types we do not trust; refuse it."""
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Sorted, with overlapping or touching spans joined: evidence reads as whole phrases."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
