@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -117,7 +118,7 @@ def keys_create(site_name: str, name: str) -> None:
 @click.argument("file", type=click.File("r"), default="-")
 @click.option("--site", "site_name", default=None,
               help="Use this site's policy from the database instead of the default rules.")
-def score(file, site_name: str | None) -> None:  # type: ignore[no-untyped-def]
+def score(file: IO[str], site_name: str | None) -> None:
     """Score JSON lines of {"id", "article", "text"} from FILE (stdin by default)."""
     from moderation.offline import score_lines
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 
 from moderation.api.context import celery, parse, principal, require_key, settings
 from moderation.errors import Invalid
@@ -31,7 +32,7 @@ def _out(accepted: intake.Accepted) -> dict:
 
 @bp.post("/comments")
 @require_key("submit")
-def submit_comment():  # type: ignore[no-untyped-def]
+def submit_comment() -> ResponseReturnValue:
     (accepted,) = _accept([parse(CommentIn)], "")
     response = jsonify(_out(accepted))
     response.status_code = 202
@@ -42,7 +43,7 @@ def submit_comment():  # type: ignore[no-untyped-def]
 
 @bp.post("/comments:batch")
 @require_key("submit")
-def submit_batch():  # type: ignore[no-untyped-def]
+def submit_batch() -> ResponseReturnValue:
     batch = parse(CommentBatchIn)
     limit = settings().max_batch
     if len(batch.comments) > limit:
@@ -54,6 +55,6 @@ def submit_batch():  # type: ignore[no-untyped-def]
 
 @bp.get("/comments/<comment_id>")
 @require_key("read")
-def get_comment(comment_id: str):  # type: ignore[no-untyped-def]
+def get_comment(comment_id: str) -> ResponseReturnValue:
     state = comments.comment_state(principal().site_id, comment_id)
     return jsonify(state.model_dump(mode="json"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def error_response(status: int, code: str, message: str, field: str | None = None,
                    details: list[dict[str, Any]] | None = None,
-                   headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+                   headers: dict[str, str] | None = None) -> Response:
     body: dict[str, Any] = {"error": code, "message": message, "field": field}
     if details:
         body["details"] = details
@@ -40,19 +40,19 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 
 def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
-    def _service_error(exc: ServiceError):  # type: ignore[no-untyped-def]
+    def _service_error(exc: ServiceError) -> Response:
         headers = {"WWW-Authenticate": 'Bearer realm="moderation"'} if exc.status == 401 else None
         return error_response(exc.status, exc.code, exc.message, exc.field, headers=headers)
 
     @app.errorhandler(ValidationError)
-    def _validation_error(exc: ValidationError):  # type: ignore[no-untyped-def]
+    def _validation_error(exc: ValidationError) -> Response:
         details = [{"field": field_path(e["loc"]), "message": e["msg"]} for e in exc.errors()]
         first = details[0]
         return error_response(422, "validation_error", f"{first['field']}: {first['message']}",
                               first["field"], details)
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         field = "body" if status == 413 else None
         message = exc.description or exc.name
@@ -63,6 +63,6 @@ def register(app: Flask) -> None:
         return error_response(status, code, message, field)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error")
         return error_response(500, "internal_error", "an unexpected error occurred; it is logged")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 
 from moderation.api.context import parse, principal, require_key
 from moderation.schemas import ReportIn
@@ -13,6 +14,6 @@ bp = Blueprint("reports", __name__, url_prefix="/v1")
 
 @bp.post("/comments/<comment_id>/reports")
 @require_key("submit")
-def report_comment(comment_id: str):  # type: ignore[no-untyped-def]
+def report_comment(comment_id: str) -> ResponseReturnValue:
     result = add_report(principal().site_id, comment_id, parse(ReportIn))
     return jsonify(result.model_dump()), 201 if result.counted else 200

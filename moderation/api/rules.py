@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 
 from moderation.api.context import principal, require_key
 from moderation.db import session_scope
@@ -16,7 +17,7 @@ bp = Blueprint("rules", __name__, url_prefix="/v1")
 
 @bp.get("/rules")
 @require_key("read")
-def list_rules():  # type: ignore[no-untyped-def]
+def list_rules() -> ResponseReturnValue:
     with session_scope() as session:
         policy = site_policy(session.get_one(Site, principal().site_id))
     rules = [RuleOut.model_validate(rule.model_dump()).model_dump() for rule in policy.rules]

@@ -70,10 +70,10 @@ def _labels(**by_rule: int) -> tuple[int, ...]:
 ALL_NEGATIVE = _labels(personal_abuse=0, threats=0, hate=0, obscene=0, spam=0)
 
 
-def _read_csv(path: Path, **kwargs: str) -> Iterator[dict[str, str]]:
+def _read_csv(path: Path) -> Iterator[dict[str, str]]:
     csv.field_size_limit(10**8)
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-        yield from csv.DictReader(handle, **kwargs)  # type: ignore[arg-type]
+        yield from csv.DictReader(handle)
 
 
 def _clip(text: str) -> str:

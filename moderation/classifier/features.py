@@ -42,7 +42,7 @@ def build_vectoriser() -> Pipeline:
                     ngram_range=(1, 2),
                     token_pattern=TOKEN_PATTERN,
                     n_features=WORD_FEATURES,
-                    **common,  # type: ignore[arg-type]
+                    **common,
                 ),
             ),
             (
@@ -51,7 +51,7 @@ def build_vectoriser() -> Pipeline:
                     analyzer="char_wb",
                     ngram_range=(2, 5),
                     n_features=CHAR_FEATURES,
-                    **common,  # type: ignore[arg-type]
+                    **common,
                 ),
             ),
         ]

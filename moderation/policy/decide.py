@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from moderation.policy.rules import SENSITIVE_TAGS, Policy
 
@@ -31,9 +31,19 @@ class Outcome:
         return {"approve": "approved", "review": "in_review", "reject": "rejected"}[self.decision]
 
 
+class Scored(Protocol):
+    """What the policy needs of a rule's score (the classifier's RuleScore is one)."""
+
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def evidence(self) -> tuple[tuple[int, int], ...]: ...
+
+
 @dataclass(frozen=True)
 class RuleEvidence:
-    """The scorer's view of one rule, as the policy needs it."""
+    """A rule's score and evidence, for callers that do not go through the classifier."""
 
     score: float
     evidence: tuple[tuple[int, int], ...] = ()
@@ -41,7 +51,7 @@ class RuleEvidence:
 
 def decide(
     policy: Policy,
-    scores: Mapping[str, RuleEvidence],
+    scores: Mapping[str, Scored],
     tags: Iterable[str],
     author_status: str = "active",
 ) -> Outcome:

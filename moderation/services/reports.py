@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from moderation.db import session_scope
 from moderation.entities import Comment, CommentStatus, Report, ReviewItem, ReviewState, Site
@@ -52,7 +53,7 @@ def add_report(site_id: int, comment_external_id: str, report: ReportIn) -> Repo
     raise AssertionError("unreachable")
 
 
-def _raise_priority(session, comment: Comment, reason: str) -> None:  # type: ignore[no-untyped-def]
+def _raise_priority(session: Session, comment: Comment, reason: str) -> None:
     """A reported comment goes (back) into the queue, higher the more readers report it.
 
     A pending comment is left to the scorer, which reads the report count when it decides;
