@@ -114,6 +114,26 @@ def keys_create(site_name: str, name: str) -> None:
     click.echo(raw)
 
 
+@main.group()
+def sites() -> None:
+    """Sites (titles) and their settings."""
+
+
+@sites.command("webhook-secret")
+@click.option("--site", "site_name", required=True, help="Site name; created if new.")
+@click.option("--replace", is_flag=True,
+              help="Drop the previous secret at once instead of keeping it for a rotation.")
+def sites_webhook_secret(site_name: str, replace: bool) -> None:
+    """Print a new secret for signing SITE's report webhook (the previous stays valid)."""
+    from moderation import db as database
+    from moderation.services.webhook_secrets import rotate_webhook_secret
+
+    database.init_engine(_settings().database_url)
+    with database.session_scope() as session:
+        secret = rotate_webhook_secret(session, site_name, keep_previous=not replace)
+    click.echo(secret)
+
+
 @main.command()
 @click.argument("file", type=click.File("r"), default="-")
 @click.option("--site", "site_name", default=None,

@@ -85,6 +85,9 @@ class Site(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     # The site's rule set and routing settings; validated by schemas.Policy on load.
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # HMAC secrets for the signed report webhook, newest first; two during a rotation.
+    # Kept in clear because verifying an HMAC needs the secret itself.
+    webhook_secrets: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -53,6 +53,10 @@ class ReportIn(_In):
     note: str = Field(default="", max_length=2000)
 
 
+class ReportWebhookIn(ReportIn):
+    comment_id: ExternalId
+
+
 class AcceptedOut(BaseModel):
     id: str
     status: str

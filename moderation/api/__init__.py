@@ -6,10 +6,11 @@ from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    from moderation.api import comments, errors, health, reports, rules
+    from moderation.api import comments, errors, health, reports, rules, webhooks
 
     errors.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(comments.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(rules.bp)
+    app.register_blueprint(webhooks.bp)
