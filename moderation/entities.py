@@ -164,9 +164,6 @@ class Comment(Base):
 
     article: Mapped[Article] = relationship()
     author: Mapped[Author | None] = relationship()
-    assessment: Mapped[Assessment | None] = relationship(
-        back_populates="comment", uselist=False, order_by="Assessment.id.desc()", viewonly=True
-    )
 
 
 class Assessment(Base):
@@ -188,8 +185,6 @@ class Assessment(Base):
     model_version: Mapped[str] = mapped_column(String(50))
     policy_version: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    comment: Mapped[Comment] = relationship(back_populates="assessment")
 
 
 class Report(Base):

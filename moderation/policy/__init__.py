@@ -3,7 +3,7 @@
 from moderation.policy.decide import (
     Flag,
     Outcome,
-    RuleEvidence,
+    Scored,
     decide,
     visible_for,
 )
@@ -20,7 +20,7 @@ __all__ = [
     "SENSITIVE_TAGS",
     "Flag",
     "Outcome",
-    "RuleEvidence",
+    "Scored",
     "Policy",
     "RulePolicy",
     "Thresholds",

@@ -41,14 +41,6 @@ class Scored(Protocol):
     def evidence(self) -> tuple[tuple[int, int], ...]: ...
 
 
-@dataclass(frozen=True)
-class RuleEvidence:
-    """A rule's score and evidence, for callers that do not go through the classifier."""
-
-    score: float
-    evidence: tuple[tuple[int, int], ...] = ()
-
-
 def decide(
     policy: Policy,
     scores: Mapping[str, Scored],

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from moderation.classifier import RuleScore
 from moderation.policy import (
     Policy,
-    RuleEvidence,
     decide,
     default_policy,
     policy_version,
@@ -15,8 +15,8 @@ from moderation.policy import (
 )
 
 
-def scores(**values: float) -> dict[str, RuleEvidence]:
-    return {rule.replace("_", "-"): RuleEvidence(score, ((0, 4),))
+def scores(**values: float) -> dict[str, RuleScore]:
+    return {rule.replace("_", "-"): RuleScore(score, ((0, 4),))
             for rule, score in values.items()}
 
 
