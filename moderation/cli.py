@@ -161,6 +161,28 @@ def train(data_dir: Path | None, out_dir: Path | None, seed: int) -> None:
     click.echo(f"wrote {version_dir}")
 
 
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Datasets folder (default $MODERATION_DATASETS_DIR or "
+                                 "../shared/datasets).")
+@click.option("--models", "models_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Models folder (default ./models); evaluates its CURRENT.")
+@click.option("--quick", is_flag=True, default=False,
+              help="Two of the five folds and a quarter of the madlibs (about 40% of the time).")
+def evaluate(data_dir: Path | None, models_dir: Path | None, quick: bool) -> None:
+    """Measure the installed model against its targets; write metrics.json and MODEL_CARD.md.
+
+    Exits with status 1 when any figure misses its target.
+    """
+    import logging
+
+    from moderation.classifier import default_data_dir, default_models_dir
+    from moderation.classifier.evaluate import main as run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    sys.exit(run(data_dir or default_data_dir(), models_dir or default_models_dir(), quick))
+
+
 
 
 if __name__ == "__main__":

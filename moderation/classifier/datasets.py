@@ -31,10 +31,12 @@ __all__ = [
     "Example",
     "LOADERS",
     "default_data_dir",
+    "evaluation_only_keys",
     "load_identity_templates",
     "load_surge",
     "load_toxicity_fuzz",
     "load_training_examples",
+    "text_key",
 ]
 
 POS, NEG, UNK = 1, 0, -1
@@ -48,6 +50,19 @@ class Example:
     text: str
     source: str
     labels: tuple[int, ...]  # aligned with LEARNED_RULES; 1, 0 or -1 (unknown)
+    # Per-rule sample weights (soft labels: the share of raters who agreed); None = all 1.
+    weight: tuple[float, ...] | None = None
+    # General toxicity (any kind of toxic comment) for the auxiliary toxicity model: 1, 0, -1.
+    toxic: int = UNK
+
+    @property
+    def weights(self) -> tuple[float, ...]:
+        return self.weight if self.weight is not None else (1.0,) * len(self.labels)
+
+
+def text_key(text: str) -> str:
+    """The de-duplication key: what training clips, case-folded, whitespace collapsed."""
+    return " ".join(text.strip()[:MAX_TRAIN_CHARS].lower().split())
 
 
 def default_data_dir() -> Path:
@@ -91,23 +106,53 @@ def _type_label(row: dict[str, str], name: str) -> int:
     return NEG if float(row[f"frac_{name}"] or 0) == 0.0 else UNK
 
 
+SOFT_LABELS = True
+# Civil Comments rows count this many times for the four types they label: they are the only
+# news-comment rows with those labels, and in-domain ranking is what the moderators see. (At 9
+# the Civil Comments AUCs rise further but Davidson and blunt hate sentences lose: see the card.)
+CIVIL_WEIGHT = 3.0
+
+
+def _soft_label(row: dict[str, str], name: str) -> tuple[int, float]:
+    """Soft label: positive when at least half the raters chose the type, weighted by their
+    share; otherwise negative, weighted by the share who did not (a 1-in-3 vote is a weak
+    negative rather than a dropped row)."""
+    frac = float(row[f"frac_{name}"] or 0)
+    if row[f"label_{name}"] == "1" or frac >= 0.5:
+        return POS, max(frac, 0.5)
+    return NEG, 1.0 - frac
+
+
 def load_toxic_spans(data_dir: Path) -> list[Example]:
-    """SemEval-2021 toxic spans (Civil Comments): per-comment type labels."""
+    """SemEval-2021 toxic spans (Civil Comments): per-comment type labels.
+
+    With :data:`SOFT_LABELS` every comment is used for every type, weighted by rater agreement;
+    otherwise minority votes are left out (:func:`_type_label`).
+    """
     out = []
+    types = ("Insult", "Threat", "Identity based Attack", "Profane/Obscene")
     for row in _read_csv(data_dir / "toxic_spans" / "DERIVED_comment_level_type_labels.csv"):
-        out.append(
-            Example(
-                _clip(row["comment_text"]),
-                "toxic_spans",
-                _labels(
-                    personal_abuse=_type_label(row, "Insult"),
-                    threats=_type_label(row, "Threat"),
-                    hate=_type_label(row, "Identity based Attack"),
-                    obscene=_type_label(row, "Profane/Obscene"),
-                    spam=NEG,
-                ),
+        if SOFT_LABELS:
+            soft = [_soft_label(row, name) for name in types]
+            labels = _labels(
+                personal_abuse=soft[0][0], threats=soft[1][0], hate=soft[2][0],
+                obscene=soft[3][0], spam=NEG,
             )
-        )
+            weight: tuple[float, ...] | None = (
+                *(CIVIL_WEIGHT * w for _, w in soft), 1.0
+            )
+        else:
+            labels = _labels(
+                personal_abuse=_type_label(row, "Insult"),
+                threats=_type_label(row, "Threat"),
+                hate=_type_label(row, "Identity based Attack"),
+                obscene=_type_label(row, "Profane/Obscene"),
+                spam=NEG,
+            )
+            weight = None
+        frac = float(row["frac_annotators_toxic"] or 0)
+        toxic = POS if frac >= 0.5 else NEG
+        out.append(Example(_clip(row["comment_text"]), "toxic_spans", labels, weight, toxic))
     return out
 
 
@@ -126,7 +171,10 @@ def load_davidson(data_dir: Path, offensive_limit: int = 5000, seed: int = 1729)
     offensive = [r for r in rows if r["class"] == "1"]
     random.Random(seed).shuffle(offensive)
     keep = [r for r in rows if r["class"] != "1"] + offensive[:offensive_limit]
-    return [Example(_clip(r["tweet"]), "davidson", mapping[r["class"]]) for r in keep]
+    return [
+        Example(_clip(r["tweet"]), "davidson", mapping[r["class"]], None, int(r["class"] != "2"))
+        for r in keep
+    ]
 
 
 def load_hatexplain(data_dir: Path) -> list[Example]:
@@ -141,7 +189,10 @@ def load_hatexplain(data_dir: Path) -> list[Example]:
         for row in _read_csv(data_dir / "hatexplain_partial" / name):
             label = row["target_text"].strip()
             if row["prefix"] == "label" and label in mapping:
-                out.append(Example(_clip(row["input_text"]), "hatexplain", mapping[label]))
+                out.append(
+                    Example(_clip(row["input_text"]), "hatexplain", mapping[label], None,
+                            int(label != "normal"))
+                )
     return out
 
 
@@ -153,7 +204,8 @@ def load_fox_news(data_dir: Path) -> list[Example]:
             if line.strip():
                 item = json.loads(line)
                 labels = _labels(hate=int(item["label"]), spam=0)
-                out.append(Example(_clip(item["text"]), "fox_news", labels))
+                toxic = POS if int(item["label"]) else UNK
+                out.append(Example(_clip(item["text"]), "fox_news", labels, None, toxic))
     return out
 
 
@@ -166,7 +218,7 @@ def load_sms_spam(data_dir: Path) -> list[Example]:
             if label in ("ham", "spam") and text:
                 labels = _labels(personal_abuse=0, threats=0, hate=0, spam=1)
                 chosen = labels if label == "spam" else ALL_NEGATIVE
-                out.append(Example(_clip(text), "sms_spam", chosen))
+                out.append(Example(_clip(text), "sms_spam", chosen, None, NEG))
     return out
 
 
@@ -176,7 +228,7 @@ def load_youtube_spam(data_dir: Path) -> list[Example]:
         for row in _read_csv(Path(name)):
             spam = row["CLASS"].strip() == "1"
             labels = _labels(personal_abuse=0, threats=0, hate=0, spam=1) if spam else ALL_NEGATIVE
-            out.append(Example(_clip(row["CONTENT"]), "youtube_spam", labels))
+            out.append(Example(_clip(row["CONTENT"]), "youtube_spam", labels, None, NEG))
     return out
 
 
@@ -189,21 +241,36 @@ def load_wiki_context(data_dir: Path) -> list[Example]:
     for name in ("gn.csv", "gc.csv"):
         for row in _read_csv(data_dir / "wiki_context_toxicity" / name):
             labels = ALL_NEGATIVE if row["label"].strip() == "0" else _labels(spam=0)
-            out.append(Example(_clip(row["text"]), "wiki_context", labels))
+            toxic = NEG if row["label"].strip() == "0" else POS
+            out.append(Example(_clip(row["text"]), "wiki_context", labels, None, toxic))
     return out
 
 
-def load_identity_statements(data_dir: Path, limit: int = 1500, seed: int = 1729) -> list[Example]:
-    """Non-toxic identity statements ("Being muslim and gay is great") as negatives.
+def load_identity_statements(
+    data_dir: Path, limit: int = 1500, toxicity_limit: int = 3000, seed: int = 1729
+) -> list[Example]:
+    """Identity statements ("Being muslim and gay is great") from the intersectional madlibs.
 
     Why: the hate sources pair identity words with attacks, so without these a bare mention of
-    an identity would score as hate. Sampled from the intersectional madlibs; the separate
+    an identity would score as hate. ``limit`` non-toxic ones are negatives for every rule; a
+    further ``toxicity_limit`` of each class teach only the auxiliary toxicity model that the
+    adjective, not the identity word, makes a sentence toxic. The separate
     ``bias_madlibs_77k`` set is kept for evaluation.
     """
     path = data_dir / "bias_madlibs" / "new_madlibber_intersectional_madlibs.csv"
-    rows = [r["phrase"] for r in _read_csv(path) if r["toxicity"] == "nontoxic"]
-    random.Random(seed).shuffle(rows)
-    return [Example(text, "identity_statements", ALL_NEGATIVE) for text in rows[:limit]]
+    rows = list(_read_csv(path))
+    nontoxic = [r["phrase"] for r in rows if r["toxicity"] == "nontoxic"]
+    toxic = [r["phrase"] for r in rows if r["toxicity"] == "toxic"]
+    rng = random.Random(seed)
+    rng.shuffle(nontoxic)
+    rng.shuffle(toxic)
+    out = [Example(text, "identity_statements", ALL_NEGATIVE, None, NEG) for text in
+           nontoxic[:limit]]
+    unknown = _labels()
+    out += [Example(t, "identity_statements", unknown, None, NEG)
+            for t in nontoxic[limit : limit + toxicity_limit]]
+    out += [Example(t, "identity_statements", unknown, None, POS) for t in toxic[:toxicity_limit]]
+    return out
 
 
 LOADERS: dict[str, Callable[[Path], list[Example]]] = {
@@ -218,21 +285,59 @@ LOADERS: dict[str, Callable[[Path], list[Example]]] = {
 }
 
 
-def load_training_examples(data_dir: Path) -> list[Example]:
-    """All training sources, de-duplicated on exact text (labels merged: any 1 wins, then 0)."""
+def load_training_examples(
+    data_dir: Path, exclude: frozenset[str] | set[str] = frozenset()
+) -> list[Example]:
+    """All training sources, de-duplicated on exact text (labels merged: any 1 wins, then 0).
+
+    ``exclude`` holds :func:`text_key` keys never to train on (evaluation rows).
+    """
     merged: dict[str, Example] = {}
     for loader in LOADERS.values():
         for ex in loader(data_dir):
             if not ex.text:
                 continue
-            key = " ".join(ex.text.lower().split())
+            key = text_key(ex.text)
+            if key in exclude:
+                continue
             seen = merged.get(key)
             if seen is None:
                 merged[key] = ex
                 continue
             labels = tuple(max(a, b) for a, b in zip(seen.labels, ex.labels, strict=True))
-            merged[key] = Example(seen.text, seen.source, labels)
+            weight = tuple(
+                wa if la >= lb else wb
+                for la, lb, wa, wb in zip(
+                    seen.labels, ex.labels, seen.weights, ex.weights, strict=True
+                )
+            )
+            merged[key] = Example(
+                seen.text, seen.source, labels, weight, max(seen.toxic, ex.toxic)
+            )
     return list(merged.values())
+
+
+def evaluation_only_keys(data_dir: Path) -> frozenset[str]:
+    """Keys of every text an evaluation reads from a held-out-only file; never trained on.
+
+    The SemEval span test set is a subset of the toxic_spans comments, the Jigsaw test sets are
+    Wikipedia talk comments like ``wiki_context``, and madlibs templates repeat: all are
+    removed from training so the shipped model is never scored on rows it saw.
+    """
+    keys: set[str] = set()
+    bias = data_dir / "bias_madlibs"
+    for name, column in (
+        ("toxicity_nonfuzzed_testset.csv", "comment"),
+        ("toxicity_fuzzed_testset.csv", "comment"),
+        ("bias_madlibs_77k.csv", "Text"),
+    ):
+        if (bias / name).is_file():
+            keys.update(text_key(r[column]) for r in _read_csv(bias / name))
+    tsd = data_dir / "toxic_spans" / "tsd_test.csv"
+    if tsd.is_file():
+        keys.update(text_key(r["text"]) for r in _read_csv(tsd))
+    keys.discard("")
+    return frozenset(keys)
 
 
 # --- evaluation-only sets ------------------------------------------------------------------

@@ -59,6 +59,32 @@ _MASKABLE_WORDS = (
     "kill",
     "rape",
 )
+_STEMS = (
+    "fuck", "motherfuck", "shit", "bullshit", "horseshit", "bitch", "cunt", "dick", "cock",
+    "prick", "twat", "wank", "bastard", "bollock", "arse", "ass", "asshole", "jackass", "dumbass",
+    "whore", "slut", "piss", "crap", "damn", "goddamn", "hell", "nigger", "nigga", "faggot", "fag",
+    "retard", "pussy", "pussie", "douche", "douchebag", "skank", "tit", "boob", "penis", "porn",
+)
+_SUFFIXES = ("", "s", "es", "ed", "er", "ers", "ing", "in", "y", "ty", "tier", "head", "heads",
+             "hole", "holes", "face", "off", "wit", "wits")
+# Obscene word forms: masked, leet or stretched spellings are folded only onto these, so an
+# arbitrary "a*b", "h3llo" or "sooo" is never rewritten into something else.
+OBSCENE_FORMS: frozenset[str] = frozenset(
+    {stem + suffix for stem in _STEMS for suffix in _SUFFIXES} | set(_MASKABLE_WORDS)
+)
+_BY_LENGTH: dict[int, tuple[str, ...]] = {}
+# The common words first: "f***" is "fuck", not "fags".
+for _word in (*_MASKABLE_WORDS, *sorted(OBSCENE_FORMS - set(_MASKABLE_WORDS))):
+    _BY_LENGTH[len(_word)] = (*_BY_LENGTH.get(len(_word), ()), _word)
+# Look-alike letters from other scripts (one character for one), folded inside Latin words.
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
+        "ј": "j", "ѕ": "s", "к": "k", "м": "m", "т": "t", "н": "h", "в": "b", "ԁ": "d",
+        "α": "a", "ο": "o", "ρ": "p", "ι": "i", "κ": "k", "ν": "v", "τ": "t", "υ": "u",
+        "ε": "e", "χ": "x", "ѵ": "v", "ɡ": "g", "ı": "i",
+    }
+)
 _PUNCT = ".,;:?!\"'()[]"
 # Typographic quotes and dashes folded to ASCII (one character for one, so offsets are kept):
 # "I’ll" and "I'll" must be the same token.
@@ -78,6 +104,11 @@ _QUOTES = str.maketrans(
 )
 _TOKEN = re.compile(r"[^\s]+")
 _REPEAT = re.compile(r"(\w)\1{2,}")
+_UNIT = r"[a-z0-9@$*!]"
+# Letters split by spaces, dots, hyphens or underscores: "f u c k", "f.u.c.k", "s-h-i-t".
+_SPACED = re.compile(rf"(?<![\w@$*]){_UNIT}(?P<sep>[ .\-_])(?:{_UNIT}(?P=sep))+{_UNIT}(?![\w@$*])")
+_FULL_LEET = {**{"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
+                 "!": "i", "8": "b", "9": "g"}}
 
 
 @dataclass(frozen=True)
@@ -101,6 +132,9 @@ class Normalised:
 
 def _nfkc_lower(text: str) -> tuple[list[str], list[int]]:
     """NFKC + casefold one base character (with its combining marks) at a time, keeping offsets."""
+    text = text.translate(_QUOTES)  # one character for one: offsets unchanged
+    if text.isascii():  # NFKC leaves ASCII alone and its case-fold is lower()
+        return list(text.lower()), list(range(len(text)))
     chars: list[str] = []
     offsets: list[int] = []
     i = 0
@@ -122,16 +156,21 @@ def _unmask(token: str) -> str | None:
     if not any(c in _MASK_CHARS for c in token) or not token[0].isalpha():
         return None
     pattern = re.compile("".join("." if c in _MASK_CHARS else re.escape(c) for c in token) + r"\Z")
-    for word in _MASKABLE_WORDS:
-        if len(word) == len(token) and pattern.match(word):
+    for word in _BY_LENGTH.get(len(token), ()):
+        if pattern.match(word):
             return word
     return None
 
 
 def _deleet(token: str) -> str:
     """Replace leet characters in a token that mixes letters with digits/symbols."""
-    if not any(c.isalpha() for c in token) or not any(c in _LEET for c in token):
+    if not any(c.isalpha() for c in token) or not any(c in _FULL_LEET for c in token):
         return token
+    lead = len(token) - len(token.lstrip(_PUNCT))
+    core = token.strip(_PUNCT)
+    full = "".join(_FULL_LEET.get(c, c) for c in core)
+    if core and full in OBSCENE_FORMS:  # "4ssh0le", "5h1t": any leet character, known word
+        return token[:lead] + full + token[lead + len(core) :]
     core = token.strip(_PUNCT)
     if not core or ("@" in core[1:] and "." in core):  # looks like an e-mail address: leave it
         return token
@@ -152,15 +191,65 @@ def _deleet(token: str) -> str:
     return "".join(out)
 
 
+def _join_spaced(chars: list[str], offsets: list[int]) -> tuple[list[str], list[int]]:
+    """Join letters split by single separators ("f u c k" -> "fuck"), keeping their offsets."""
+    text = "".join(chars)
+    if not _SPACED.search(text):
+        return chars, offsets
+    out_c: list[str] = []
+    out_o: list[int] = []
+    last = 0
+    for m in _SPACED.finditer(text):
+        units = m.group(0)[::2]
+        if sum(c.isalpha() for c in units) < 2:
+            continue
+        out_c.extend(chars[last : m.start()])
+        out_o.extend(offsets[last : m.start()])
+        for k in range(m.start(), m.end(), 2):
+            out_c.append(chars[k])
+            out_o.append(offsets[k])
+        last = m.end()
+    out_c.extend(chars[last:])
+    out_o.extend(offsets[last:])
+    return out_c, out_o
+
+
+def _collapse_repeats(folded: str, offsets: list[int]) -> tuple[list[str], list[int]]:
+    """Runs of 3+ identical letters become 2, or 1 when that spells a known obscene word."""
+    out_chars: list[str] = []
+    out_offsets: list[int] = []
+    last = 0
+    for m in _REPEAT.finditer(folded):
+        if m.group(1).isdigit():
+            continue
+        out_chars.extend(folded[last : m.start()])
+        out_offsets.extend(offsets[last : m.start()])
+        tok_start = max(folded.rfind(" ", 0, m.start()) + 1, 0)
+        tok_end = folded.find(" ", m.end())
+        tok_end = len(folded) if tok_end < 0 else tok_end
+        word = _REPEAT.sub(r"\1", folded[tok_start:tok_end]).strip(_PUNCT)
+        keep = 1 if word in OBSCENE_FORMS else 2
+        out_chars.extend(folded[m.start() : m.start() + keep])
+        out_offsets.extend(offsets[m.start() : m.start() + keep])
+        last = m.end()
+    out_chars.extend(folded[last:])
+    out_offsets.extend(offsets[last:])
+    return out_chars, out_offsets
+
+
 def normalise(text: str) -> Normalised:
     """Return the normalised form of ``text`` with a per-character offset map."""
     chars, offsets = _nfkc_lower(text)
+    chars, offsets = _join_spaced(chars, offsets)
     folded = "".join(chars)
 
     # Token-level substitutions keep token length, so offsets stay one-to-one.
     pieces = list(folded)
     for m in _TOKEN.finditer(folded):
         token = m.group(0)
+        if not token.isascii() and any("a" <= c <= "z" for c in token):
+            token = token.translate(_CONFUSABLES)
+            pieces[m.start() : m.end()] = list(token)
         replacement = _unmask(token.strip(_PUNCT)) if any(c in _MASK_CHARS for c in token) else None
         if replacement is not None:
             lead = len(token) - len(token.lstrip(_PUNCT))
@@ -172,18 +261,7 @@ def normalise(text: str) -> Normalised:
             pieces[m.start() : m.end()] = list(new)
     folded = "".join(pieces)
 
-    # Collapse runs of 3+ identical word characters to 2, dropping the extra offsets.
-    out_chars: list[str] = []
-    out_offsets: list[int] = []
-    last = 0
-    for m in _REPEAT.finditer(folded):
-        if m.group(1).isdigit():
-            continue
-        out_chars.extend(folded[last : m.start() + 2])
-        out_offsets.extend(offsets[last : m.start() + 2])
-        last = m.end()
-    out_chars.extend(folded[last:])
-    out_offsets.extend(offsets[last:])
+    out_chars, out_offsets = _collapse_repeats(folded, offsets)
     return Normalised("".join(out_chars), tuple(out_offsets), len(text))
 
 

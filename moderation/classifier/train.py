@@ -1,14 +1,14 @@
-"""Train, evaluate and install a model version: ``python -m moderation.classifier.train``.
+"""Train and install a model version: ``python -m moderation.classifier.train``.
 
 Why one function does it all: a model version is only useful with its metrics and model card,
 and CURRENT must never point at a version whose files are incomplete, so ``train_model``
 writes everything into ``models/<version>/`` first and switches CURRENT last.
 
-Per learned rule: ``LogisticRegression(class_weight="balanced")`` on shared TF-IDF features,
-wrapped in ``CalibratedClassifierCV(method="sigmoid", ensemble=False)`` so probabilities are
-Platt-calibrated on out-of-fold predictions while a single model is stored. A stratified 20%
-test split is held out before anything is fitted (including the idf weights) and is what the
-reported metrics are computed on; the shipped model is the one trained on the other 80%.
+The shipped model is fitted on every training row except those any evaluation reads
+(:func:`~moderation.classifier.datasets.evaluation_only_keys`); its held-out and cross-validated
+figures come from ``moderation evaluate``, which retrains the same pipeline per fold and
+rewrites ``metrics.json`` and ``MODEL_CARD.md``. Training itself records only the training
+summary and the sanity sentences.
 """
 
 from __future__ import annotations
@@ -23,18 +23,11 @@ import re
 import shlex
 import sys
 import time
-import warnings
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from moderation.classifier.artefact import (
     ARTEFACT_NAME,
@@ -43,21 +36,21 @@ from moderation.classifier.artefact import (
     load_artefact,
     write_artefact,
 )
-from moderation.classifier.datasets import Example, default_data_dir, load_training_examples
-from moderation.classifier.evaluation import evaluate
-from moderation.classifier.features import build_vectoriser
+from moderation.classifier.datasets import (
+    default_data_dir,
+    evaluation_only_keys,
+    load_training_examples,
+)
+from moderation.classifier.evaluation import sanity_scores
 from moderation.classifier.model_card import write_model_card
-from moderation.classifier.normalise import normalise_text
+from moderation.classifier.pipeline import fit_payload, hyperparameters
 from moderation.classifier.rules import LEARNED_RULES, rule_ids
 from moderation.classifier.scorer import scorer_from_payload
 
-__all__ = ["main", "train_model"]
+__all__ = ["MAX_ARTEFACT_BYTES", "main", "train_model"]
 
 log = logging.getLogger(__name__)
 
-TEST_SIZE = 0.2
-C = 4.0
-CALIBRATION_FOLDS = 3
 MAX_ARTEFACT_BYTES = 20 * 1024 * 1024
 
 
@@ -71,40 +64,6 @@ def next_version(models_dir: Path, today: dt.date | None = None) -> str:
         if p.is_dir() and re.fullmatch(r"\d+", p.name[len(prefix) :])
     ]
     return f"{prefix}{max(taken, default=0) + 1}"
-
-
-def _split(examples: Sequence[Example], seed: int) -> tuple[list[int], list[int]]:
-    """Stratify on source + label pattern so each rule's rare positives land in both splits."""
-    keys = [f"{e.source}|{e.labels}" for e in examples]
-    counts = Counter(keys)
-    keys = [k if counts[k] >= 10 else "rare" for k in keys]
-    train, test = train_test_split(
-        np.arange(len(examples)), test_size=TEST_SIZE, random_state=seed, stratify=keys
-    )
-    return sorted(train.tolist()), sorted(test.tolist())
-
-
-def _fit_rule(rule: str, X: sp.csr_matrix, y: np.ndarray, seed: int) -> CalibratedClassifierCV:
-    base = LogisticRegression(
-        C=C, class_weight="balanced", solver="liblinear", max_iter=1000, random_state=seed
-    )
-    model = CalibratedClassifierCV(
-        base,
-        method="sigmoid",
-        cv=StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=seed),
-        ensemble=False,
-    )
-    with warnings.catch_warnings(record=True) as caught:
-        # A fold that stops at max_iter is still a usable model: log it rather than fail
-        # (the test suite turns every warning into an error).
-        warnings.simplefilter("always", ConvergenceWarning)
-        model.fit(X, y)
-    for warning in caught:
-        log.warning("%s: %s", rule, warning.message)
-    for calibrated in model.calibrated_classifiers_:
-        # float32 weights halve the artefact; scores change in the 7th decimal place.
-        calibrated.estimator.coef_ = calibrated.estimator.coef_.astype(np.float32)
-    return model
 
 
 def _command(data_dir: Path, models_dir: Path, seed: int) -> str:
@@ -126,7 +85,7 @@ def _command(data_dir: Path, models_dir: Path, seed: int) -> str:
 def train_model(
     data_dir: Path, models_dir: Path, seed: int = 1729, *, version: str | None = None
 ) -> Path:
-    """Train every learned rule, evaluate, write ``models/<version>/`` and update CURRENT."""
+    """Train every learned rule, write ``models/<version>/`` and update CURRENT."""
     started = time.perf_counter()
     data_dir, models_dir = Path(data_dir), Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -135,40 +94,12 @@ def train_model(
     if version_dir.exists():
         raise FileExistsError(f"{version_dir} already exists; versions are immutable")
 
-    examples = load_training_examples(data_dir)
-    texts = [normalise_text(e.text) for e in examples]
-    labels = np.array([e.labels for e in examples], dtype=np.int8)
-    train_idx, test_idx = _split(examples, seed)
-    log.info("%d examples: %d train, %d test", len(examples), len(train_idx), len(test_idx))
-
-    vectoriser = build_vectoriser()
-    X = vectoriser.fit_transform([texts[i] for i in train_idx]).tocsr()
-    models: dict[str, CalibratedClassifierCV] = {}
-    data_summary: dict[str, Any] = {}
-    for j, rule in enumerate(LEARNED_RULES):
-        y_all = labels[train_idx, j]
-        known = y_all >= 0
-        models[rule] = _fit_rule(rule, X[known], y_all[known].astype(int), seed)
-        data_summary[rule] = {
-            "train_examples": int(known.sum()),
-            "train_positives": int(y_all[known].sum()),
-            "positives_by_source": dict(
-                Counter(examples[i].source for i in train_idx if labels[i, j] == 1)
-            ),
-        }
-        log.info("fitted %s (%d examples, %d positive)", rule, known.sum(), y_all[known].sum())
-
-    payload = {
-        "format": FORMAT_VERSION,
-        "version": version,
-        "rules": list(rule_ids()),
-        "learned_rules": list(LEARNED_RULES),
-        "vectoriser": vectoriser,
-        "models": models,
-    }
+    excluded = evaluation_only_keys(data_dir)
+    examples = load_training_examples(data_dir, excluded)
+    log.info("%d training examples (%d evaluation-only texts excluded)", len(examples),
+             len(excluded))
+    payload, data_summary = fit_payload(examples, seed, version)
     scorer = scorer_from_payload(payload)
-    train_texts = {examples[i].text.lower() for i in train_idx}
-    metrics = evaluate(scorer, [examples[i] for i in test_idx], data_dir, train_texts)
     train_seconds = time.perf_counter() - started
 
     staging = models_dir / f".{version}.partial"
@@ -190,8 +121,9 @@ def train_model(
         "train_seconds": round(train_seconds, 1),
         "python": platform.python_version(),
         "libraries": _library_versions(),
+        "hyperparameters": hyperparameters(),
         "data": data_summary,
-        "examples": {"train": len(train_idx), "test": len(test_idx)},
+        "examples": {"train": len(examples), "evaluation_only_excluded": len(excluded)},
     }
     (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     staging.rename(version_dir)
@@ -205,7 +137,7 @@ def train_model(
         "artefact_bytes": size,
         "load_seconds": round(load_seconds, 3),
         "train_seconds": round(train_seconds, 1),
-        **metrics,
+        "sanity_sentences": sanity_scores(scorer),
     }
     (version_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
     write_model_card(version_dir / "MODEL_CARD.md", manifest, metrics, data_dir)

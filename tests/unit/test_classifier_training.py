@@ -213,10 +213,14 @@ def test_training_writes_a_complete_version_and_switches_current(
     assert (models / "CURRENT").read_text().strip() == version_dir.name
     manifest = json.loads((version_dir / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["bytes"] <= 20 * 2**20
+    assert set(manifest["data"]) == {
+        "personal-abuse", "threats", "hate", "obscene", "spam", "toxicity"
+    }
     metrics = json.loads((version_dir / "metrics.json").read_text())
-    assert set(metrics["heldout"]) == {"personal-abuse", "threats", "hate", "obscene", "spam"}
+    assert "I know where you live and I will kill you" in metrics["sanity_sentences"]
     card = (version_dir / "MODEL_CARD.md").read_text()
-    for needle in ("Intended use", "Attribution", "Known limitations", "--seed 3", "CC0 1.0"):
+    for needle in ("Intended use", "Attribution", "Known limitations", "--seed 3", "CC0 1.0",
+                   "moderation evaluate"):
         assert needle in card
 
 
