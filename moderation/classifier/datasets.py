@@ -273,6 +273,36 @@ def load_identity_statements(
     return out
 
 
+def load_project_examples(data_dir: Path) -> list[Example]:
+    """The project's own threat / abuse / hate / obscene / spam examples in UK news-comment
+    voice (``examples/general_rules_train.jsonl``): the public sets have about a hundred
+    threats, none of them British, and the model missed realistic ones.
+
+    ``data_dir`` is unused (the file ships with the code); texts that also appear in the
+    independent evaluation file are left out.
+    """
+    del data_dir
+    import json
+
+    from moderation.classifier.story import EXAMPLES_DIR
+
+    with (EXAMPLES_DIR / "story_rules_eval.jsonl").open(encoding="utf-8") as handle:
+        held_out = {text_key(json.loads(line)["text"]) for line in handle if line.strip()}
+    out = []
+    with (EXAMPLES_DIR / "general_rules_train.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if text_key(row["text"]) in held_out:
+                continue
+            labels = {rule: int(row["labels"][rule]) for rule in LEARNED_RULES}
+            toxic = int(any(labels[r] for r in ("personal-abuse", "threats", "hate", "obscene")))
+            out.append(Example(_clip(row["text"]), "project_examples",
+                               tuple(labels[rule] for rule in LEARNED_RULES), toxic=toxic))
+    return out
+
+
 LOADERS: dict[str, Callable[[Path], list[Example]]] = {
     "toxic_spans": load_toxic_spans,
     "davidson": load_davidson,
@@ -282,6 +312,7 @@ LOADERS: dict[str, Callable[[Path], list[Example]]] = {
     "youtube_spam": load_youtube_spam,
     "wiki_context": load_wiki_context,
     "identity_statements": load_identity_statements,
+    "project_examples": load_project_examples,
 }
 
 
