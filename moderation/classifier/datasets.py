@@ -85,7 +85,8 @@ def _labels(**by_rule: int) -> tuple[int, ...]:
 ALL_NEGATIVE = _labels(personal_abuse=0, threats=0, hate=0, obscene=0, spam=0)
 
 
-def _read_csv(path: Path) -> Iterator[dict[str, str]]:
+def read_csv(path: Path) -> Iterator[dict[str, str]]:
+    """Rows of a dataset CSV; some fields hold whole comments, hence the raised limit."""
     csv.field_size_limit(10**8)
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
         yield from csv.DictReader(handle)
@@ -131,7 +132,7 @@ def load_toxic_spans(data_dir: Path) -> list[Example]:
     """
     out = []
     types = ("Insult", "Threat", "Identity based Attack", "Profane/Obscene")
-    for row in _read_csv(data_dir / "toxic_spans" / "DERIVED_comment_level_type_labels.csv"):
+    for row in read_csv(data_dir / "toxic_spans" / "DERIVED_comment_level_type_labels.csv"):
         if SOFT_LABELS:
             soft = [_soft_label(row, name) for name in types]
             labels = _labels(
@@ -167,7 +168,7 @@ def load_davidson(data_dir: Path, offensive_limit: int = 5000, seed: int = 1729)
         "1": _labels(hate=0, obscene=1, spam=0),
         "2": ALL_NEGATIVE,
     }
-    rows = list(_read_csv(data_dir / "davidson" / "labeled_data.csv"))
+    rows = list(read_csv(data_dir / "davidson" / "labeled_data.csv"))
     offensive = [r for r in rows if r["class"] == "1"]
     random.Random(seed).shuffle(offensive)
     keep = [r for r in rows if r["class"] != "1"] + offensive[:offensive_limit]
@@ -186,7 +187,7 @@ def load_hatexplain(data_dir: Path) -> list[Example]:
     }
     out = []
     for name in ("t5_df_test.csv", "t5_df_val.csv"):
-        for row in _read_csv(data_dir / "hatexplain_partial" / name):
+        for row in read_csv(data_dir / "hatexplain_partial" / name):
             label = row["target_text"].strip()
             if row["prefix"] == "label" and label in mapping:
                 out.append(
@@ -209,23 +210,26 @@ def load_fox_news(data_dir: Path) -> list[Example]:
     return out
 
 
-def load_sms_spam(data_dir: Path) -> list[Example]:
-    out = []
+def sms_messages(data_dir: Path) -> Iterator[tuple[bool, str]]:
+    """(is_spam, text) for each message of the SMS Spam Collection (tab-separated)."""
     path = data_dir / "sms_spam" / "SMSSpamCollection"
     with path.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
             label, _, text = line.rstrip("\n").partition("\t")
             if label in ("ham", "spam") and text:
-                labels = _labels(personal_abuse=0, threats=0, hate=0, spam=1)
-                chosen = labels if label == "spam" else ALL_NEGATIVE
-                out.append(Example(_clip(text), "sms_spam", chosen, None, NEG))
-    return out
+                yield label == "spam", text
+
+
+def load_sms_spam(data_dir: Path) -> list[Example]:
+    spam = _labels(personal_abuse=0, threats=0, hate=0, spam=1)
+    return [Example(_clip(text), "sms_spam", spam if is_spam else ALL_NEGATIVE, None, NEG)
+            for is_spam, text in sms_messages(data_dir)]
 
 
 def load_youtube_spam(data_dir: Path) -> list[Example]:
     out = []
     for name in sorted(glob.glob(str(data_dir / "youtube_spam" / "*.csv"))):
-        for row in _read_csv(Path(name)):
+        for row in read_csv(Path(name)):
             spam = row["CLASS"].strip() == "1"
             labels = _labels(personal_abuse=0, threats=0, hate=0, spam=1) if spam else ALL_NEGATIVE
             out.append(Example(_clip(row["CONTENT"]), "youtube_spam", labels, None, NEG))
@@ -239,7 +243,7 @@ def load_wiki_context(data_dir: Path) -> list[Example]:
     """
     out = []
     for name in ("gn.csv", "gc.csv"):
-        for row in _read_csv(data_dir / "wiki_context_toxicity" / name):
+        for row in read_csv(data_dir / "wiki_context_toxicity" / name):
             labels = ALL_NEGATIVE if row["label"].strip() == "0" else _labels(spam=0)
             toxic = NEG if row["label"].strip() == "0" else POS
             out.append(Example(_clip(row["text"]), "wiki_context", labels, None, toxic))
@@ -258,7 +262,7 @@ def load_identity_statements(
     ``bias_madlibs_77k`` set is kept for evaluation.
     """
     path = data_dir / "bias_madlibs" / "new_madlibber_intersectional_madlibs.csv"
-    rows = list(_read_csv(path))
+    rows = list(read_csv(path))
     nontoxic = [r["phrase"] for r in rows if r["toxicity"] == "nontoxic"]
     toxic = [r["phrase"] for r in rows if r["toxicity"] == "toxic"]
     rng = random.Random(seed)
@@ -363,10 +367,10 @@ def evaluation_only_keys(data_dir: Path) -> frozenset[str]:
         ("bias_madlibs_77k.csv", "Text"),
     ):
         if (bias / name).is_file():
-            keys.update(text_key(r[column]) for r in _read_csv(bias / name))
+            keys.update(text_key(r[column]) for r in read_csv(bias / name))
     tsd = data_dir / "toxic_spans" / "tsd_test.csv"
     if tsd.is_file():
-        keys.update(text_key(r["text"]) for r in _read_csv(tsd))
+        keys.update(text_key(r["text"]) for r in read_csv(tsd))
     keys.discard("")
     return frozenset(keys)
 
@@ -377,17 +381,17 @@ def evaluation_only_keys(data_dir: Path) -> frozenset[str]:
 def load_surge(data_dir: Path) -> list[tuple[str, int]]:
     """Surge AI toxicity sample (social media, 500/500): an out-of-domain toxicity check."""
     path = data_dir / "surge_toxicity" / "toxicity_en.csv"
-    return [(row["text"], int(row["is_toxic"] == "Toxic")) for row in _read_csv(path)]
+    return [(row["text"], int(row["is_toxic"] == "Toxic")) for row in read_csv(path)]
 
 
 def load_identity_templates(data_dir: Path) -> list[tuple[str, int, str]]:
     """Jigsaw ``bias_madlibs_77k`` templates: (text, 1 if BAD, template name)."""
     path = data_dir / "bias_madlibs" / "bias_madlibs_77k.csv"
-    return [(r["Text"], int(r["Label"] == "BAD"), r["Template"]) for r in _read_csv(path)]
+    return [(r["Text"], int(r["Label"] == "BAD"), r["Template"]) for r in read_csv(path)]
 
 
 def load_toxicity_fuzz(data_dir: Path, fuzzed: bool) -> list[tuple[str, int]]:
     """Jigsaw obfuscation test set (same comments with and without character fuzzing)."""
     name = "toxicity_fuzzed_testset.csv" if fuzzed else "toxicity_nonfuzzed_testset.csv"
     path = data_dir / "bias_madlibs" / name
-    return [(r["comment"], int(r["toxic"] == "True")) for r in _read_csv(path)]
+    return [(r["comment"], int(r["toxic"] == "True")) for r in read_csv(path)]

@@ -9,7 +9,6 @@ per-fold models never see the rows they are scored on.
 from __future__ import annotations
 
 import ast
-import csv
 import glob
 import random
 import re
@@ -17,6 +16,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from moderation.classifier.datasets import read_csv, sms_messages
 
 __all__ = [
     "CIVIL_TYPES",
@@ -55,33 +56,21 @@ class CvSets:
     youtube: list[EvalRow]  # group = video index
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    csv.field_size_limit(10**8)
-    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-        return list(csv.DictReader(handle))
-
-
 def load_cv_sets(data_dir: Path) -> CvSets:
     civil = []
-    for row in _read_csv(data_dir / "toxic_spans" / "DERIVED_comment_level_type_labels.csv"):
+    for row in read_csv(data_dir / "toxic_spans" / "DERIVED_comment_level_type_labels.csv"):
         mask = sum(
             1 << k for k, (col, _, _) in enumerate(CIVIL_TYPES) if row[f"label_{col}"] == "1"
         )
         civil.append(EvalRow(row["comment_text"], mask))
     davidson = [
         EvalRow(r["tweet"], int(r["class"]))
-        for r in _read_csv(data_dir / "davidson" / "labeled_data.csv")
+        for r in read_csv(data_dir / "davidson" / "labeled_data.csv")
     ]
-    sms = []
-    sms_path = data_dir / "sms_spam" / "SMSSpamCollection"
-    with sms_path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            label, _, text = line.rstrip("\n").partition("\t")
-            if label in ("ham", "spam") and text:
-                sms.append(EvalRow(text, int(label == "spam")))
+    sms = [EvalRow(text, int(is_spam)) for is_spam, text in sms_messages(data_dir)]
     youtube = []
     for video, name in enumerate(sorted(glob.glob(str(data_dir / "youtube_spam" / "*.csv")))):
-        for r in _read_csv(Path(name)):
+        for r in read_csv(Path(name)):
             youtube.append(EvalRow(r["CONTENT"], int(r["CLASS"].strip() == "1"), video))
     return CvSets(civil, davidson, sms, youtube)
 
@@ -106,7 +95,7 @@ def assign_folds(keys: Sequence[object], n_folds: int, seed: int) -> list[int]:
 def load_span_test(data_dir: Path) -> list[tuple[str, set[int]]]:
     """SemEval-2021 ``tsd_test.csv``: (text, gold toxic character offsets)."""
     out = []
-    for r in _read_csv(data_dir / "toxic_spans" / "tsd_test.csv"):
+    for r in read_csv(data_dir / "toxic_spans" / "tsd_test.csv"):
         offsets = {int(i) for i in ast.literal_eval(r["spans"])}
         out.append((r["text"], offsets))
     return out
@@ -114,7 +103,7 @@ def load_span_test(data_dir: Path) -> list[tuple[str, set[int]]]:
 
 def identity_terms(data_dir: Path) -> list[str]:
     """Neutral identity words of the Jigsaw madlibs word list (``new_madlibber_words.csv``)."""
-    rows = _read_csv(data_dir / "bias_madlibs" / "new_madlibber_words.csv")
+    rows = read_csv(data_dir / "bias_madlibs" / "new_madlibber_words.csv")
     terms = {r["word"].strip().lower() for r in rows if r["type"] == "identity"
              and r["connotation"] == "neutral"}
     return sorted(terms, key=lambda t: (-len(t), t))
@@ -136,7 +125,7 @@ def load_madlibs(data_dir: Path, terms: Sequence[str]) -> list[tuple[str, int, s
     """``bias_madlibs_77k``: (text, 1 if BAD, identity term or "" when none is present)."""
     pattern = _term_pattern(terms)
     out = []
-    for r in _read_csv(data_dir / "bias_madlibs" / "bias_madlibs_77k.csv"):
+    for r in read_csv(data_dir / "bias_madlibs" / "bias_madlibs_77k.csv"):
         m = pattern.search(r["Text"])
         out.append((r["Text"], int(r["Label"] == "BAD"), m.group(0).lower() if m else ""))
     return out
