@@ -8,16 +8,19 @@ shared between processes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 _engine: Engine | None = None
 _session_factory: sessionmaker[Session] | None = None
 _engine_pid: int | None = None
+
+T = TypeVar("T")
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -86,3 +89,14 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def in_transaction_retrying_race(work: Callable[[Session], T]) -> T:
+    """Run ``work`` in a transaction; if a concurrent insert broke a unique constraint,
+    run it once more, when it sees the other request's row (a replay, a repeat report)."""
+    try:
+        with session_scope() as session:
+            return work(session)
+    except IntegrityError:
+        with session_scope() as session:
+            return work(session)

@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from moderation.db import session_scope
+from moderation.db import in_transaction_retrying_race
 from moderation.entities import Article, Author, Comment, CommentStatus, Site
 from moderation.errors import Conflict, Invalid, NotFound
 from moderation.policy import visible_for
@@ -53,14 +52,8 @@ def accept_comments(site_id: int, items: Sequence[CommentIn], actor: str,
     A concurrent insert of the same id makes the unique constraint fail; the second
     attempt then sees the row and treats the request as the replay it is.
     """
-    for attempt in range(2):
-        try:
-            with session_scope() as session:
-                return _accept(session, site_id, items, actor, field_prefix)
-        except IntegrityError:
-            if attempt == 1:
-                raise
-    raise AssertionError("unreachable")
+    return in_transaction_retrying_race(
+        lambda session: _accept(session, site_id, items, actor, field_prefix))
 
 
 def _accept(session: Session, site_id: int, items: Sequence[CommentIn], actor: str,
