@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from moderation.config import Settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 def _settings() -> Settings:
     return Settings.from_env()
+
+
+@contextmanager
+def _database() -> Iterator[Session]:
+    """A transaction on the database the settings name, for one-off commands."""
+    from moderation import db as database
+
+    database.init_engine(_settings().database_url)
+    with database.session_scope() as session:
+        yield session
+
+
+# Where the public datasets are: training and evaluation read the same folder.
+_data_option = click.option(
+    "--data", "data_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+    help="Datasets folder (default $MODERATION_DATASETS_DIR or ../shared/datasets).")
 
 
 @click.group()
@@ -105,11 +126,9 @@ def keys() -> None:
 @click.option("--name", default="", help="A label for the key, e.g. 'cms-production'.")
 def keys_create(site_name: str, name: str) -> None:
     """Print a new API key for SITE. It is shown once; only its hash is stored."""
-    from moderation import db as database
     from moderation.services.keys import create_key
 
-    database.init_engine(_settings().database_url)
-    with database.session_scope() as session:
+    with _database() as session:
         raw = create_key(session, site_name, name=name)
     click.echo(raw)
 
@@ -125,11 +144,9 @@ def sites() -> None:
               help="Drop the previous secret at once instead of keeping it for a rotation.")
 def sites_webhook_secret(site_name: str, replace: bool) -> None:
     """Print a new secret for signing SITE's report webhook (the previous stays valid)."""
-    from moderation import db as database
     from moderation.services.webhook_secrets import rotate_webhook_secret
 
-    database.init_engine(_settings().database_url)
-    with database.session_scope() as session:
+    with _database() as session:
         secret = rotate_webhook_secret(session, site_name, keep_previous=not replace)
     click.echo(secret)
 
@@ -146,9 +163,7 @@ def score(file: IO[str], site_name: str | None) -> None:
 
 
 @main.command()
-@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=None, help="Datasets folder (default $MODERATION_DATASETS_DIR or "
-                                 "../shared/datasets).")
+@_data_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Models folder (default ./models).")
 @click.option("--seed", default=1729, show_default=True)
@@ -162,9 +177,7 @@ def train(data_dir: Path | None, out_dir: Path | None, seed: int) -> None:
 
 
 @main.command()
-@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=None, help="Datasets folder (default $MODERATION_DATASETS_DIR or "
-                                 "../shared/datasets).")
+@_data_option
 @click.option("--models", "models_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Models folder (default ./models); evaluates its CURRENT.")
 @click.option("--quick", is_flag=True, default=False,

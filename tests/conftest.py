@@ -69,11 +69,16 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("data")
 
 
+def clean_env() -> dict[str, str]:
+    """This process's environment without the service's own settings."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("MODERATION_", "DATABASE_URL", "CELERY_"))}
+
+
 def service_env(database_url: str, broker_url: str, data_dir: Path,
                 **extra: str) -> dict[str, str]:
-    """Environment for a worker or `moderation up` child process."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MODERATION_", "DATABASE_URL", "CELERY_"))}
+    """Environment for a worker or API child process on PostgreSQL and a Redis broker."""
+    env = clean_env()
     env.update({
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker_url,

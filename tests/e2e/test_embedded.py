@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,12 +12,12 @@ import pytest
 import requests
 
 from tests.api.payloads import comment
+from tests.conftest import clean_env
 from tests.support import Process, cli, free_port, wait_for
 
 
 def embedded_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MODERATION_", "DATABASE_URL", "CELERY_"))}
+    env = clean_env()
     env.update({"MODERATION_DATA_DIR": str(data_dir), "MODERATION_PENDING_GRACE_SECONDS": "5",
                 "MODERATION_SWEEP_INTERVAL_SECONDS": "2"})
     return env
