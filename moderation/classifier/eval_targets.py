@@ -48,6 +48,10 @@ def measures(cv: dict[str, Any], shipped: dict[str, Any], speed: dict[str, Any],
     out.append(m("SMS spam F1 at precision>=0.99", cv["sms"]["f1"], ">=", 0.975, 0.971))
     out.append(m("YouTube spam F1 (video held out)", cv["youtube"]["f1"], ">=", 0.95, 0.947))
     out.append(m("SemEval toxic spans char F1", shipped["spans"]["f1"], ">=", 0.66, 0.64))
+    for rule in ("victim-identification", "legal-proceedings", "victim-blaming"):
+        story = shipped["story_rules"][rule]
+        out.append(m(f"own evaluation file: {rule} precision at recall 0.9",
+                     story["precision_at_recall_0.9"], ">=", 0.80))
     out.append(m("scorer batched comments/s", speed["batched_per_second"], ">=", 2000.0))
     out.append(m("scorer p99 one comment", speed["single_p99_ms"], "<=", 10.0, unit=" ms"))
     out.append(m("artefact size", art["megabytes"], "<=", 20.0, unit=" MB"))
@@ -93,6 +97,10 @@ NOTES = (
     "SemEval-2021 spans: `tsd_test.csv` (2,000 comments, never trained on), predicted "
     "characters = evidence spans of the four toxic rules from the whole scorer, official "
     "per-comment character F1 (both empty = 1).",
+    "Story rules: `moderation/classifier/examples/story_rules_eval.jsonl` (written separately "
+    "from the training files and never trained on), each comment scored by the whole scorer "
+    "with its article's title and tags; the best precision among thresholds that keep recall "
+    "at or above 0.90 (target: precision >= 0.80 there).",
     "Speed: whole scorer (normalise, detectors, every rule, evidence) in batches of 64 over "
     "Civil Comments texts, one process; p99 over 500 single-comment calls.",
     "Artefact: bytes of `model.skops`; load = checksum + type allow-list + deserialisation, "

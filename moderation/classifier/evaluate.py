@@ -253,6 +253,8 @@ def _shipped(scorer: Scorer, data_dir: Path, quick: bool) -> dict[str, Any]:
         "per_term": per_term,
     }
 
+    res["story_rules"] = _story_rules(scorer)
+
     spans = load_span_test(data_dir)
     scored = scorer.score_many([ScoringInput(t) for t, _ in spans])
     predicted = [
@@ -260,6 +262,27 @@ def _shipped(scorer: Scorer, data_dir: Path, quick: bool) -> dict[str, Any]:
     ]
     res["spans"] = {"n": len(spans), "f1": span_f1([g for _, g in spans], predicted)}
     return res
+
+
+def _story_rules(scorer: Scorer) -> dict[str, Any]:
+    """The project's own evaluation file, scored with each comment's story (title and tags)."""
+    from moderation.classifier.story import (
+        EVAL_FILE,
+        STORY_RULES,
+        load_examples,
+        precision_at_recall,
+    )
+
+    rows = load_examples(EVAL_FILE)
+    scored = scorer.score_many([ScoringInput(r.text, r.title, r.tags) for r in rows])
+    out: dict[str, Any] = {"n": len(rows)}
+    for rule in STORY_RULES:
+        y = np.array([r.labels[rule] for r in rows], dtype=np.int8)
+        p = np.array([s[rule].score for s in scored])
+        precision, threshold = precision_at_recall(y, p, 0.9)
+        out[rule] = {"positives": int(y.sum()), "roc_auc": auc(y, p),
+                     "precision_at_recall_0.9": precision, "threshold": threshold}
+    return out
 
 
 def _speed(scorer: Scorer, texts: Sequence[str], batch: int = 64) -> dict[str, Any]:

@@ -223,9 +223,17 @@ def write_model_card(
         "| rule | train examples | positives | positives by source |",
         "|---|---|---|---|",
     ]
+    story = manifest["data"].get("story")
     for rule, d in manifest["data"].items():
+        if rule == "story":
+            continue
         by_source = ", ".join(f"{k} {v}" for k, v in sorted(d["positives_by_source"].items()))
         lines.append(f"| {rule} | {d['train_examples']} | {d['train_positives']} | {by_source} |")
+    if story:
+        for rule, positives in story["positives"].items():
+            lines.append(f"| {rule} | {story['examples'] + story['acceptable']} | {positives} | "
+                         f"project examples {positives} (+ {story['acceptable']} general "
+                         "acceptable comments as negatives) |")
     lines += [
         "",
         "## Attribution",

@@ -137,6 +137,7 @@ def fit_payload(
                 Counter(e.source for e, t in zip(examples, toxic, strict=True) if t == 1)
             ),
         }
+    story_models, summary["story"] = _fit_story(vectoriser, X, examples, seed)
     payload = {
         "format": FORMAT_VERSION,
         "version": version,
@@ -146,5 +147,41 @@ def fit_payload(
         "models": models,
         # Not a rule: one general toxicity score for evaluation against toxicity-labelled sets.
         "auxiliary": aux,
+        # Story rules: text models over the same features; the scorer gates them by story.
+        "story_models": story_models,
     }
     return payload, summary
+
+
+# General comments that break no rule, taught to the story rules as negatives: their own
+# examples are all about crime and courts, and without these any ordinary remark would look
+# unusual to them.
+STORY_ACCEPTABLE = 3000
+
+
+def _fit_story(
+    vectoriser: Any, X: sp.csr_matrix, examples: Sequence[Example], seed: int
+) -> tuple[dict[str, CalibratedClassifierCV], dict[str, Any]]:
+    from moderation.classifier.story import fit_story_models, load_training_examples
+
+    story_examples = load_training_examples()
+    clean = [i for i, e in enumerate(examples) if all(v == 0 for v in e.labels)]
+    rng = np.random.default_rng(seed)
+    chosen = sorted(rng.choice(len(clean), size=min(STORY_ACCEPTABLE, len(clean)),
+                               replace=False).tolist())
+    acceptable = X[[clean[i] for i in chosen]]
+
+    def vectorise(texts: list[str]) -> sp.csr_matrix:
+        counts = vectoriser.named_steps["counts"].transform([normalise_text(t) for t in texts])
+        return vectoriser.named_steps["tfidf"].transform(counts)
+
+    models = fit_story_models(vectorise, story_examples, acceptable, seed)
+    summary = {
+        "examples": len(story_examples),
+        "acceptable": acceptable.shape[0],
+        "positives": {rule: sum(e.labels[rule] for e in story_examples) for rule in models},
+    }
+    for model in models.values():
+        for calibrated in model.calibrated_classifiers_:
+            calibrated.estimator.coef_ = calibrated.estimator.coef_.astype(np.float32)
+    return models, summary

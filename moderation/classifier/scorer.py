@@ -24,6 +24,7 @@ from moderation.classifier.detectors import DETECTORS, Detector, detectors_for, 
 from moderation.classifier.evidence import batch_evidence
 from moderation.classifier.normalise import normalise
 from moderation.classifier.rules import rule_ids
+from moderation.classifier.story import gate
 from moderation.classifier.types import (
     ModelIntegrityError,
     RuleScore,
@@ -103,6 +104,7 @@ class Scorer:
         detectors: Sequence[Detector] = DETECTORS,
         manifest: dict[str, Any] | None = None,
         auxiliary: dict[str, Any] | None = None,
+        story_models: dict[str, Any] | None = None,
     ) -> None:
         self.version = version
         self.rules: tuple[str, ...] = tuple(rules)
@@ -110,7 +112,10 @@ class Scorer:
         counts = vectoriser.named_steps["counts"]
         self._counts = _DirectUnion(counts) if hasattr(counts, "transformer_list") else counts
         self._tfidf = vectoriser.named_steps["tfidf"]
-        self._models = dict(models)
+        # Story rules are linear models over the same features, scored in the same pass and
+        # then gated by each comment's story (``story.gate``).
+        self._story = tuple(story_models or {})
+        self._models = {**models, **(story_models or {})}
         self._coef = {rule: _coefficients(clf) for rule, clf in self._models.items()}
         self._coef_rules = list(self._coef)
         self._weights = (
@@ -177,6 +182,11 @@ class Scorer:
         counts = self._counts.transform([n.text for n in norms]).tocsr()
         features = self._tfidf.transform(counts).tocsr()
         learned = self._learned(features)
+        if self._story:
+            tags = [item.article_tags for item in items]
+            titles = [item.article_title for item in items]
+            for rule in self._story:
+                learned[rule] = gate(rule, learned[rule], tags, titles)
         wanted = [
             (k, c)
             for c, rule in enumerate(self._coef_rules)
@@ -249,6 +259,7 @@ def scorer_from_payload(payload: dict[str, Any], manifest: dict[str, Any] | None
         models=dict(payload["models"]),
         manifest=manifest,
         auxiliary=dict(payload.get("auxiliary") or {}),
+        story_models=dict(payload.get("story_models") or {}),
     )
 
 

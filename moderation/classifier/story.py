@@ -15,6 +15,7 @@ it has no gate (the policy makes it stricter on `sexual-offences` stories).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from moderation.classifier.rules import STORY_RULES
+
 __all__ = [
+    "EVAL_FILE",
     "EXAMPLES_DIR",
     "STORY_GATES",
     "STORY_RULES",
@@ -31,12 +35,32 @@ __all__ = [
     "fit_story_models",
     "gate",
     "load_examples",
+    "load_training_examples",
     "precision_at_recall",
+    "story_tags",
     "without_overlap",
 ]
 
 EXAMPLES_DIR = Path(__file__).with_name("examples")
-STORY_RULES = ("victim-identification", "legal-proceedings", "victim-blaming")
+EVAL_FILE = EXAMPLES_DIR / "story_rules_eval.jsonl"
+# Every training file; the evaluation file is never among them.
+TRAIN_GLOB = "story_rules_train*.jsonl"
+
+# When a site sends no tags (or forgets one), the headline still says what the story is
+# about. Inferred tags only widen the gate for the story rules; the policy's premoderation
+# and stricter thresholds still follow the tags the site sent.
+_TITLE_TAGS: dict[str, re.Pattern[str]] = {
+    "sexual-offences": re.compile(
+        r"\b(?:rap(?:e|ed|es|ing|ist)|sex(?:ual)? (?:assault|attack|offen[cs]e)s?|indecent|"
+        r"groom(?:ing|ed)|upskirt|voyeur\w*|sexually|molest\w*)\b", re.IGNORECASE),
+    "active-proceedings": re.compile(
+        r"\b(?:trial|jury|juror|accused|denies|deny|charged|appears? in court|court hears|"
+        r"pleads? not guilty|in the dock|remanded|prosecution|defence)\b", re.IGNORECASE),
+}
+# After a verdict the case is no longer active: "jailed", "convicted", "sentenced".
+_CONCLUDED = re.compile(
+    r"\b(?:jailed|convicted|sentenced|found guilty|cleared|acquitted|locked up|imprisoned)\b",
+    re.IGNORECASE)
 # rule -> the tag under which it applies; None: it applies to every story.
 STORY_GATES: dict[str, str | None] = {
     "victim-identification": "sexual-offences",
@@ -78,6 +102,16 @@ def load_examples(path: Path) -> list[StoryExample]:
     return examples
 
 
+def load_training_examples(directory: Path = EXAMPLES_DIR) -> list[StoryExample]:
+    """Every training file, minus any text that also appears in the evaluation file."""
+    rows: list[StoryExample] = []
+    for path in sorted(directory.glob(TRAIN_GLOB)):
+        rows += load_examples(path)
+    held_out = load_examples(directory / EVAL_FILE.name) if (
+        directory / EVAL_FILE.name).is_file() else []
+    return without_overlap(rows, held_out)
+
+
 def without_overlap(examples: Sequence[StoryExample],
                     held_out: Sequence[StoryExample]) -> list[StoryExample]:
     """Training examples whose text is not in the held-out set (compared case-folded)."""
@@ -85,49 +119,62 @@ def without_overlap(examples: Sequence[StoryExample],
     return [e for e in examples if e.text.strip().casefold() not in unseen]
 
 
-def applies(rule: str, tags: Iterable[str]) -> bool:
+def story_tags(tags: Iterable[str], title: str = "") -> frozenset[str]:
+    """The site's tags plus those the headline implies (see ``_TITLE_TAGS``)."""
+    found = set(tags)
+    if title:
+        for tag, pattern in _TITLE_TAGS.items():
+            if pattern.search(title):
+                found.add(tag)
+        if "active-proceedings" in found - set(tags) and _CONCLUDED.search(title):
+            found.discard("active-proceedings")
+    return frozenset(found)
+
+
+def applies(rule: str, tags: Iterable[str], title: str = "") -> bool:
     tag = STORY_GATES[rule]
-    return tag is None or tag in set(tags)
+    return tag is None or tag in story_tags(tags, title)
 
 
-def gate(rule: str, probabilities: NDArray[np.float64],
-         tags: Sequence[Iterable[str]]) -> NDArray[np.float64]:
+def gate(rule: str, probabilities: NDArray[np.float64], tags: Sequence[Iterable[str]],
+         titles: Sequence[str] | None = None) -> NDArray[np.float64]:
     """Scale each comment's text score by whether the rule applies to its story."""
-    factors = np.array([1.0 if applies(rule, t) else OFF_STORY_FACTOR for t in tags])
+    titles = titles if titles is not None else [""] * len(tags)
+    factors = np.array([1.0 if applies(rule, t, h) else OFF_STORY_FACTOR
+                        for t, h in zip(tags, titles, strict=True)])
     return probabilities * factors
 
 
-def _training_rows(rule: str, examples: Sequence[StoryExample],
-                   acceptable: Sequence[str]) -> tuple[list[str], NDArray[np.int8]]:
-    """Examples on stories where the rule applies, plus general acceptable comments.
+def _training_rows(rule: str, examples: Sequence[StoryExample]) -> tuple[list[str], list[int]]:
+    """Examples on stories where the rule applies.
 
     An example off its story says nothing about the remark itself (the same words are
-    fine there), so it is left out rather than taught as a negative.
+    fine there), so it is left out rather than taught as a negative. The writer's tags
+    define what a label means; the headline is not consulted here.
     """
-    texts = [e.text for e in examples if applies(rule, e.tags)]
-    labels = [e.labels[rule] for e in examples if applies(rule, e.tags)]
-    texts += list(acceptable)
-    labels += [0] * len(acceptable)
-    return texts, np.asarray(labels, dtype=np.int8)
+    chosen = [e for e in examples if applies(rule, e.tags)]
+    return [e.text for e in chosen], [e.labels[rule] for e in chosen]
 
 
-def fit_story_models(vectorise: Any, examples: Sequence[StoryExample],
-                     acceptable: Sequence[str], seed: int) -> dict[str, Any]:
+def fit_story_models(vectorise: Any, examples: Sequence[StoryExample], acceptable: Any,
+                     seed: int) -> dict[str, Any]:
     """One calibrated logistic regression per story rule over the shared features.
 
     ``vectorise`` maps a list of raw texts to the fitted TF-IDF features (normalisation
-    included), so these rules cost one extra dot product at scoring time.
+    included), so these rules cost one extra dot product at scoring time; ``acceptable`` is
+    the feature matrix of general comments that break no rule, negatives for every rule.
     """
+    import scipy.sparse as sp
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
     models: dict[str, Any] = {}
     for rule in STORY_RULES:
-        texts, labels = _training_rows(rule, examples, acceptable)
-        features = vectorise(texts)
+        texts, own_labels = _training_rows(rule, examples)
+        features = sp.vstack([vectorise(texts), acceptable]).tocsr()
+        labels = np.asarray(own_labels + [0] * acceptable.shape[0], dtype=np.int8)
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-
         model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", max_iter=2000,
                                    random_state=seed)
         calibrated = CalibratedClassifierCV(model, method="sigmoid", cv=folds, ensemble=False)

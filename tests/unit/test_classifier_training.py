@@ -214,8 +214,9 @@ def test_training_writes_a_complete_version_and_switches_current(
     manifest = json.loads((version_dir / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["bytes"] <= 20 * 2**20
     assert set(manifest["data"]) == {
-        "personal-abuse", "threats", "hate", "obscene", "spam", "toxicity"
+        "personal-abuse", "threats", "hate", "obscene", "spam", "toxicity", "story"
     }
+    assert manifest["data"]["story"]["examples"] > 500
     metrics = json.loads((version_dir / "metrics.json").read_text())
     assert "I know where you live and I will kill you" in metrics["sanity_sentences"]
     card = (version_dir / "MODEL_CARD.md").read_text()
@@ -230,6 +231,20 @@ def test_trained_model_loads_and_learned_the_markers(trained: tuple[Path, Path])
     assert scorer.version == version_dir.name
     result = scorer.score(ScoringInput("idiot moron road council park"))
     assert result["personal-abuse"].score > result["hate"].score
+
+
+def test_story_rules_are_scored_under_their_story_only(trained: tuple[Path, Path]) -> None:
+    models, _ = trained
+    scorer = load_scorer(models)
+    text = "Everyone knows it's his stepdaughter, she works at the Co-op on Mill Lane"
+    on_story = scorer.score(ScoringInput(text, "Man denies raping girl", ("sexual-offences",)))
+    off_story = scorer.score(ScoringInput(text, "New bus timetable for Leeds", ("transport",)))
+    untagged = scorer.score(ScoringInput(text, "Man, 41, denies rape of teenager"))
+    assert on_story["victim-identification"].score >= 0.5
+    assert off_story["victim-identification"].score < on_story["victim-identification"].score
+    # The headline alone says it is a sexual-offence story.
+    assert untagged["victim-identification"].score == on_story["victim-identification"].score
+    assert on_story["victim-identification"].evidence
 
 
 def test_same_seed_same_scores_and_versions_are_never_overwritten(

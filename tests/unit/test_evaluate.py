@@ -61,7 +61,8 @@ def test_quick_evaluation_writes_metrics_and_card(eval_data_dir: Path, models_di
     metrics = json.loads((models_dir / version / "metrics.json").read_text())
     assert metrics["evaluation"]["mode"] == "quick"
     labels = [m["label"] for m in metrics["evaluation"]["measures"]]
-    assert len(labels) == 22 and "SemEval toxic spans char F1" in labels
+    assert len(labels) == 25 and "SemEval toxic spans char F1" in labels
+    assert "own evaluation file: victim-blaming precision at recall 0.9" in labels
     assert ok == all(m["passed"] for m in evaluation["measures"])
     card = (models_dir / version / "MODEL_CARD.md").read_text()
     assert "moderation evaluate --quick" in card and "Jigsaw 2019 bias score" in card
