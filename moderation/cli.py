@@ -182,7 +182,10 @@ def train(data_dir: Path | None, out_dir: Path | None, seed: int) -> None:
               default=None, help="Models folder (default ./models); evaluates its CURRENT.")
 @click.option("--quick", is_flag=True, default=False,
               help="Two of the five folds and a quarter of the madlibs (about 40% of the time).")
-def evaluate(data_dir: Path | None, models_dir: Path | None, quick: bool) -> None:
+@click.option("--write-policy", is_flag=True, default=False,
+              help="Write the chosen per-rule thresholds into the default policy file.")
+def evaluate(data_dir: Path | None, models_dir: Path | None, quick: bool,
+             write_policy: bool) -> None:
     """Measure the installed model against its targets; write metrics.json and MODEL_CARD.md.
 
     Exits with status 1 when any figure misses its target.
@@ -193,7 +196,10 @@ def evaluate(data_dir: Path | None, models_dir: Path | None, quick: bool) -> Non
     from moderation.classifier.evaluate import main as run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    sys.exit(run(data_dir or default_data_dir(), models_dir or default_models_dir(), quick))
+    from moderation.policy.rules import DEFAULT_RULES_FILE
+
+    sys.exit(run(data_dir or default_data_dir(), models_dir or default_models_dir(), quick,
+                 DEFAULT_RULES_FILE if write_policy else None))
 
 
 

@@ -51,6 +51,8 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         "sklearn.pipeline.FeatureUnion",
         "sklearn.feature_extraction.text.HashingVectorizer",
         "sklearn.feature_extraction.text.TfidfTransformer",
+        "sklearn.preprocessing._function_transformer.FunctionTransformer",
+        "moderation.classifier.features.lexicon_features",
         "sklearn.calibration.CalibratedClassifierCV",
         "sklearn.calibration._CalibratedClassifier",
         "sklearn.calibration._SigmoidCalibration",

@@ -61,6 +61,7 @@ from moderation.classifier.evaluation import (
     span_f1,
 )
 from moderation.classifier.scorer import Scorer, scorer_from_payload
+from moderation.classifier.thresholds import Thresholds, choose_thresholds
 from moderation.classifier.types import ScoringInput
 
 __all__ = ["N_FOLDS", "TOXIC_RULES", "run_evaluation", "toxicity"]
@@ -127,6 +128,8 @@ def _run_fold(fold: int) -> dict[str, Any]:
     )
     for name in ("davidson", "sms", "youtube"):
         out[name] = scorer.rule_scores([getattr(sets, name)[i].text for i in held[name]])
+    tweets = [sets.davidson[i].text for i in held["davidson"]]
+    out["davidson"]["toxicity"] = toxicity(scorer, tweets)
     return out
 
 
@@ -172,21 +175,32 @@ def _cross_validated(sets: CvSets, folds: list[dict[str, Any]]) -> dict[str, Any
 
     idx, s = _pool("davidson", folds, len(sets.davidson))
     y3 = np.array([sets.davidson[i].label for i in idx])
-    pred = np.where(
-        s["hate"] >= 0.5, 0, np.where(np.maximum(s["obscene"], s["personal-abuse"]) >= 0.5, 1, 2)
-    )
+    # Davidson's "offensive" is offensive language of any kind: the general toxicity score.
+    pred = np.where(s["hate"] >= 0.5, 0, np.where(s["toxicity"] >= 0.5, 1, 2))
     f1s = [f1_score(y3 == c, pred == c) for c in (0, 1, 2)]
     res["davidson"] = {"n": int(y3.size), "macro_f1": float(np.mean(f1s)), "hate_f1": f1s[0],
                        "offensive_f1": f1s[1], "neither_f1": f1s[2]}
 
+    thresholds: dict[str, Any] = {}
+    for k, (_, rule, short) in enumerate(CIVIL_TYPES):
+        thresholds[rule] = choose_thresholds(
+            (masks >> k) & 1, clean[rule], f"Civil Comments {short}, out-of-fold").as_dict()
+    res["thresholds"] = thresholds
+
     idx, s = _pool("sms", folds, len(sets.sms))
     y = np.array([sets.sms[i].label for i in idx])
+    spam_y, spam_p = [y], [s["spam"]]
     res["sms"] = {"n": int(y.size), "positives": int(y.sum()), "roc_auc": auc(y, s["spam"]),
                   **f1_at_precision(y, s["spam"], 0.99)}
 
     idx, s = _pool("youtube", folds, len(sets.youtube))
     y = np.array([sets.youtube[i].label for i in idx])
     videos = np.array([sets.youtube[i].group for i in idx])
+    spam_y.append(y)
+    spam_p.append(s["spam"])
+    thresholds["spam"] = choose_thresholds(
+        np.concatenate(spam_y), np.concatenate(spam_p), "SMS + YouTube spam, out-of-fold"
+    ).as_dict()
     flagged = s["spam"] >= 0.5
     res["youtube"] = {
         "n": int(y.size), "positives": int(y.sum()), "f1": f1_score(y, flagged),
@@ -281,7 +295,9 @@ def _story_rules(scorer: Scorer) -> dict[str, Any]:
         p = np.array([s[rule].score for s in scored])
         precision, threshold = precision_at_recall(y, p, 0.9)
         out[rule] = {"positives": int(y.sum()), "roc_auc": auc(y, p),
-                     "precision_at_recall_0.9": precision, "threshold": threshold}
+                     "precision_at_recall_0.9": precision, "threshold": threshold,
+                     "thresholds": choose_thresholds(
+                         y, p, "project evaluation file (no other held-out data)").as_dict()}
     return out
 
 
@@ -352,7 +368,11 @@ def run_evaluation(
         notes.append("Quick mode: only folds 0 and 1 of 5 are trained (2/5 of each cross-"
                      "validated set is scored, YouTube videos 1-2 only) and a quarter of the "
                      "madlibs sentences; everything else is identical.")
+    thresholds = dict(cv["thresholds"])
+    for rule in ("victim-identification", "legal-proceedings", "victim-blaming"):
+        thresholds[rule] = shipped["story_rules"][rule]["thresholds"]
     evaluation = {
+        "thresholds": thresholds,
         "command": cmd, "mode": "quick" if quick else "full",
         "date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "seconds": time.perf_counter() - started, "seed": seed,
@@ -395,7 +415,17 @@ def _rounded(value: Any) -> Any:
     return value
 
 
-def main(data_dir: Path, models_dir: Path, quick: bool = False) -> int:
+def policy_thresholds(evaluation: dict[str, Any]) -> dict[str, Thresholds]:
+    return {rule: Thresholds(**t) for rule, t in evaluation["thresholds"].items()}
+
+
+def main(data_dir: Path, models_dir: Path, quick: bool = False,
+         write_policy: Path | None = None) -> int:
     evaluation, ok = run_evaluation(data_dir, models_dir, quick=quick)
     print(format_table(_rounded(evaluation)))
+    if write_policy is not None:
+        from moderation.classifier.thresholds import write_policy_thresholds
+
+        changed = write_policy_thresholds(write_policy, policy_thresholds(evaluation))
+        print(f"wrote thresholds of {', '.join(changed)} into {write_policy}")
     return 0 if ok else 1

@@ -76,6 +76,11 @@ LABEL_MAPPING: tuple[tuple[str, str, str], ...] = (
         "never read",
     ),
     (
+        "wiki_context_toxicity `cat_small.csv`",
+        "toxicity",
+        "label_oc 0 → negative for every rule and not toxic; 1 → toxic, rules unknown",
+    ),
+    (
         "bias_madlibs `new_madlibber_intersectional_madlibs.csv`",
         "identity terms",
         "1,500 sampled non-toxic identity statements → negative for every rule; a further "
@@ -154,6 +159,32 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "–"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _threshold_section(metrics: dict[str, Any]) -> list[str]:
+    chosen = (metrics.get("evaluation") or {}).get("thresholds")
+    if not chosen:
+        return []
+    from moderation.classifier.thresholds import REJECT_PRECISION, REVIEW_RECALL
+
+    lines = [
+        "", "## Thresholds", "",
+        f"Chosen per rule from held-out scores: review at the highest score that keeps recall "
+        f">= {REVIEW_RECALL}; automatic rejection at the lowest score whose precision is >= "
+        f"{REJECT_PRECISION} (none when no threshold reaches it). Written into "
+        "`moderation/policy/default_rules.toml` by `moderation evaluate --write-policy`; a "
+        "site's stricter tag thresholds are kept as they are.", "",
+        "| rule | review | recall / precision there | reject | recall there | chosen on |",
+        "|---|---|---|---|---|---|",
+    ]
+    for rule, t in chosen.items():
+        reject = "none" if t["reject"] is None else _fmt(t["reject"])
+        lines.append(
+            f"| {rule} | {_fmt(t['review'])} | {_fmt(t['review_recall'])} / "
+            f"{_fmt(t['review_precision'])} | {reject} | {_fmt(t['reject_recall'])} | "
+            f"{t['source']} |")
+    lines.append("| personal-data | 0.5 | pattern detectors (fixed scores) | 0.9 | | |")
+    return lines
 
 
 def write_model_card(
@@ -262,5 +293,6 @@ def write_model_card(
         lines.append(
             f"| {text} | " + " | ".join(f"{scores[r]:.2f}" for r in manifest["rules"]) + " |"
         )
+    lines += _threshold_section(metrics)
     lines += ["", "## Known limitations", "", LIMITATIONS]
     path.write_text("\n".join(lines), encoding="utf-8")
