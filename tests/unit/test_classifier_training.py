@@ -162,6 +162,14 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             for i, lab in enumerate([0] * 30 + [1] * 10)
         ],
     )
+    write_csv(
+        root / "wiki_context_toxicity" / "cat_small.csv",
+        ["text", "parent_text", "tox_codes_oc", "label_oc", "tox_codes_ic", "label_ic"],
+        [
+            [t.make(MARKERS["insult"] if lab else ""), "", "[0. 0. 0.]", lab, "[0. 0. 0.]", lab]
+            for lab in [0] * 10 + [1] * 4
+        ],
+    )
     bias = root / "bias_madlibs"
     write_csv(
         bias / "new_madlibber_intersectional_madlibs.csv",
