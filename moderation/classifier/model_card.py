@@ -256,7 +256,7 @@ def write_model_card(
     ]
     story = manifest["data"].get("story")
     for rule, d in manifest["data"].items():
-        if rule == "story":
+        if rule in ("story", "span_tagger"):
             continue
         by_source = ", ".join(f"{k} {v}" for k, v in sorted(d["positives_by_source"].items()))
         lines.append(f"| {rule} | {d['train_examples']} | {d['train_positives']} | {by_source} |")

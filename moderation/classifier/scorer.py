@@ -35,6 +35,8 @@ from moderation.classifier.types import (
 __all__ = ["EVIDENCE_MIN_SCORE", "Scorer", "load_scorer", "scorer_from_payload"]
 
 EVIDENCE_MIN_SCORE = 0.05
+# Rules whose evidence the span tagger gives (it was trained on toxic spans of any kind).
+TAGGED_RULES = ("personal-abuse", "threats", "hate", "obscene")
 
 
 def _fast_linear(classifier: Any) -> tuple[NDArray[np.float64], float, float, float] | None:
@@ -105,6 +107,7 @@ class Scorer:
         manifest: dict[str, Any] | None = None,
         auxiliary: dict[str, Any] | None = None,
         story_models: dict[str, Any] | None = None,
+        span_tagger: dict[str, Any] | None = None,
     ) -> None:
         self.version = version
         self.rules: tuple[str, ...] = tuple(rules)
@@ -115,6 +118,9 @@ class Scorer:
         # Story rules are linear models over the same features, scored in the same pass and
         # then gated by each comment's story (``story.gate``).
         self._story = tuple(story_models or {})
+        # Evidence for the toxic rules comes from the span tagger when the artefact has one:
+        # trained on human-marked toxic spans, it points at the words a moderator would.
+        self._span_tagger = span_tagger
         self._models = {**models, **(story_models or {})}
         self._coef = {rule: _coefficients(clf) for rule, clf in self._models.items()}
         self._coef_rules = list(self._coef)
@@ -192,7 +198,15 @@ class Scorer:
             for c, rule in enumerate(self._coef_rules)
             for k in np.flatnonzero(learned[rule] >= EVIDENCE_MIN_SCORE).tolist()
         ]
+        tagged = self._tagged_spans(items, norms, learned)
+        if tagged:
+            wanted = [(k, c) for k, c in wanted
+                      if not (k in tagged and self._coef_rules[c] in TAGGED_RULES)]
         evidence = batch_evidence(norms, counts, features, self._weights, self._counts, wanted)
+        for k, spans in tagged.items():
+            for c, rule in enumerate(self._coef_rules):
+                if rule in TAGGED_RULES and learned[rule][k] >= EVIDENCE_MIN_SCORE:
+                    evidence[(k, c)] = tuple(spans)
         results: list[dict[str, RuleScore]] = []
         for k, (item, norm) in enumerate(zip(items, norms, strict=True)):
             scored: dict[str, RuleScore] = {}
@@ -206,6 +220,24 @@ class Scorer:
                 scored[rule] = RuleScore(score, merge_spans(spans))
             results.append(scored)
         return results
+
+    def _tagged_spans(self, items: Sequence[ScoringInput], norms: Sequence[Any],
+                      learned: dict[str, NDArray[np.float64]]) -> dict[int, list[tuple[int, int]]]:
+        """Tagger spans of the comments where a toxic rule reaches the evidence floor."""
+        if self._span_tagger is None:
+            return {}
+        from moderation.classifier.spans import tagger_spans_normalised
+
+        rules = [r for r in TAGGED_RULES if r in learned]
+        if not rules:
+            return {}
+        top = np.max(np.vstack([learned[r] for r in rules]), axis=0)
+        chosen = np.flatnonzero(top >= EVIDENCE_MIN_SCORE).tolist()
+        if not chosen:
+            return {}
+        spans = tagger_spans_normalised(self._span_tagger, [norms[k] for k in chosen],
+                                        [items[k].text for k in chosen])
+        return {k: s for k, s in zip(chosen, spans, strict=True) if s}
 
     def score(self, item: ScoringInput) -> dict[str, RuleScore]:
         return self.score_many([item])[0]
@@ -260,6 +292,7 @@ def scorer_from_payload(payload: dict[str, Any], manifest: dict[str, Any] | None
         manifest=manifest,
         auxiliary=dict(payload.get("auxiliary") or {}),
         story_models=dict(payload.get("story_models") or {}),
+        span_tagger=payload.get("span_tagger"),
     )
 
 

@@ -99,6 +99,7 @@ def train_model(
     log.info("%d training examples (%d evaluation-only texts excluded)", len(examples),
              len(excluded))
     payload, data_summary = fit_payload(examples, seed, version)
+    payload["span_tagger"], data_summary["span_tagger"] = _fit_span_tagger(data_dir, seed)
     scorer = scorer_from_payload(payload)
     train_seconds = time.perf_counter() - started
 
@@ -147,6 +148,28 @@ def train_model(
     os.replace(current_tmp, models_dir / "CURRENT")
     log.info("installed %s (%d bytes, trained in %.0fs)", version, size, train_seconds)
     return version_dir
+
+
+def _fit_span_tagger(data_dir: Path, seed: int) -> tuple[Any, dict[str, Any]]:
+    """The evidence-span tagger (``spans.py``), trained on the SemEval train and trial sets
+    and the ACL-2022 comments in no SemEval file; the span test set is never read here.
+    Only the shipped model has one: cross-validation folds measure the rules, not spans."""
+    from moderation.classifier.spans import (
+        fit_span_tagger,
+        load_extra_span_rows,
+        load_span_rows,
+    )
+
+    base = data_dir / "toxic_spans"
+    if not all((base / name).is_file() for name in ("tsd_train.csv", "tsd_test.csv")):
+        log.warning("no SemEval span files: evidence comes from the rule models only")
+        return None, {"rows": 0}
+    files = tuple(n for n in ("tsd_train.csv", "tsd_trial.csv") if (base / n).is_file())
+    rows = load_span_rows(data_dir, files=files)
+    extra = load_extra_span_rows(data_dir) if (base / "data_comments.csv").is_file() else []
+    tagger = fit_span_tagger(rows, seed=seed, extra_rows=extra)
+    return tagger, {"rows": len(rows), "extra_rows": len(extra),
+                    "cross_validated_f1": round(float(tagger["cv"]["f1"]), 4)}
 
 
 def _library_versions() -> dict[str, str]:

@@ -33,6 +33,13 @@ def eval_data_dir(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
         start = text.find("idiot")
         rows.append([json.dumps(list(range(start, start + 5)) if start >= 0 else []), text])
     write_csv(root / "toxic_spans" / "tsd_test.csv", ["spans", "text"], rows)
+    train_rows = []
+    for i in range(60):
+        text = t.make(MARKERS["insult"] if i % 2 else "")
+        start = text.find("idiot")
+        train_rows.append([json.dumps(list(range(start, start + 5)) if start >= 0 else []),
+                           text])
+    write_csv(root / "toxic_spans" / "tsd_train.csv", ["spans", "text"], train_rows)
     write_csv(
         root / "bias_madlibs" / "new_madlibber_words.csv",
         ["type", "subtype", "connotation", "word"],
@@ -98,3 +105,15 @@ def test_training_never_sees_evaluation_only_texts(eval_data_dir: Path) -> None:
     assert span_texts <= excluded
     keys = {text_key(e.text) for e in load_training_examples(eval_data_dir, excluded)}
     assert not keys & excluded
+
+
+def test_the_span_tagger_gives_the_evidence_of_toxic_rules(models_dir: Path) -> None:
+    from moderation.classifier import ScoringInput, load_scorer
+
+    scorer = load_scorer(models_dir)
+    text = f"{MARKERS['insult']} road council park"
+    result = scorer.score(ScoringInput(text))
+    flagged = result["personal-abuse"]
+    assert flagged.score >= 0.05 and flagged.evidence
+    marked = "".join(text[a:b] for a, b in flagged.evidence)
+    assert "idiot" in marked and "council" not in marked
