@@ -13,6 +13,7 @@ validated by digit count and prefix rather than matched loosely.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -78,6 +79,32 @@ def _on_text(fn: Callable[[ScoringInput], list[Match]]) -> DetectorFn:
     return find
 
 
+# Cheap pre-checks: each detector first asks whether its patterns can match at all (a phone
+# number needs a digit, an e-mail address an "@", ...) and skips the regular expressions
+# otherwise. A pre-check is only ever a condition every match satisfies, so results are the same.
+_DIGIT = re.compile(r"\d")
+
+
+@functools.lru_cache(maxsize=256)  # several detectors ask about the same text
+def _has_digit(text: str) -> bool:
+    return _DIGIT.search(text) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _ascii_lower(text: str) -> str | None:
+    """The lower-cased text when it is ASCII (there ``re.IGNORECASE`` is plain lower-casing)."""
+    return text.lower() if text.isascii() else None
+
+
+def _may_contain(text: str, needles: tuple[str, ...]) -> bool:
+    """False only when a case-insensitive match needing one of ``needles`` is impossible.
+
+    Decided for ASCII text only; any other text is assumed to possibly match.
+    """
+    low = _ascii_lower(text)
+    return low is None or any(map(low.__contains__, needles))
+
+
 def find_threats(item: ScoringInput, norm: Normalised) -> list[Match]:
     """Threat phrases (see ``threat_patterns``), found in the normalised text."""
     return [Match(kind, s, e, score) for kind, s, e, score in find_threat_phrases(norm)]
@@ -136,6 +163,8 @@ def _longest_phone(candidate: str) -> tuple[int, str, float] | None:
 def find_phone_numbers(item: ScoringInput) -> list[Match]:
     """UK national/+44 numbers and international numbers written with + or 00."""
     matches: list[Match] = []
+    if not _has_digit(item.text):
+        return matches
     for m in _PHONE_CANDIDATE.finditer(item.text):
         found = _longest_phone(m.group(0))
         if found is not None:
@@ -152,6 +181,8 @@ _EMAIL = re.compile(
 
 
 def find_emails(item: ScoringInput) -> list[Match]:
+    if "@" not in item.text:
+        return []
     return [Match("email", m.start(), m.end(), 0.9) for m in _EMAIL.finditer(item.text)]
 
 
@@ -181,6 +212,8 @@ _STREET = re.compile(
 def find_addresses(item: ScoringInput) -> list[Match]:
     """House number + street ("12 Acacia Avenue"), UK postcodes, and both together."""
     text = item.text
+    if not _has_digit(text):  # a house number and a postcode both hold a digit
+        return []
     streets = [m for m in _STREET.finditer(text)]
     postcodes = [m for m in _POSTCODE.finditer(text)]
     matches: list[Match] = []
@@ -219,6 +252,8 @@ def find_registrations(item: ScoringInput) -> list[Match]:
     """UK number plates; upper case on its own, lower case only next to a word like 'reg'."""
     matches: list[Match] = []
     text = item.text
+    if not _has_digit(text):  # upper-casing never makes a digit
+        return matches
     for m in _REGISTRATION.finditer(text.upper()):
         if not _valid_age_identifier(m.group(2)):
             continue
@@ -265,6 +300,23 @@ _MONEY_CLAIM = re.compile(
     rf"\b(?:earn|earning|make|making|win|winning|won|claim|receive)\b[^.!?\n]{{0,40}}?{_MONEY}",
     re.I,
 )
+# Literal text every match of the pattern (or of one branch of it) contains, lower-cased.
+_STRONG_OFFER_WORDS = (
+    "work", "guaranteed", "double", "free", "cash", "selected", "won ", "claim", "bitcoin",
+    "crypto", "forex", "btc",
+)  # plus a digit, in the earnings branch
+_PROMOTION_WORDS = (
+    "check out my", "subscribe to my", "visit my", "follow me on", "sub4sub", "sub 4 sub",
+    "dm me", "pm me", "whats", "click ", "text ", "call now", "limited offer", "act now",
+    "buy now",
+)
+_URL_WORDS = ("://", "www.")
+# The third branch of _URL ends with one of these domains.
+_URL_DOMAIN = re.compile(
+    r"\.(?:com|net|org|co\.uk|uk|io|info|biz|xyz|ru|top|site|online|click|link|shop|store|club"
+    r"|me|tk|ly)\b",
+    re.I,
+)
 _PROMOTION = re.compile(
     r"\b(?:check out my|subscribe to my|visit my|follow me on|sub4sub|sub 4 sub|dm me|pm me"
     r"|whats ?app me|click (?:here|the link|this link|on the link|my link)|text (?:now|me on)"
@@ -276,26 +328,39 @@ _PROMOTION = re.compile(
 def find_spam_signals(item: ScoringInput) -> list[Match]:
     """Links, shortened links, money offers and self-promotion; strongest when combined."""
     text = item.text
-    emails = [(m.start(), m.end()) for m in _EMAIL.finditer(text)]
+    emails = [(m.start(), m.end()) for m in _EMAIL.finditer(text)] if "@" in text else []
+    digit = _has_digit(text)
 
     def outside_emails(m: re.Match[str]) -> bool:
         return not any(s <= m.start() < e for s, e in emails)
 
     links = [
         Match("short-link", m.start(), m.end(), 0.4)
-        for m in _SHORT_LINK.finditer(text)
+        for m in (_SHORT_LINK.finditer(text) if "/" in text else ())
         if outside_emails(m)
     ]
     covered = [(m.start, m.end) for m in links]
-    links += [
-        Match("link", m.start(), m.end(), 0.3)
-        for m in _URL.finditer(text)
-        if outside_emails(m) and not any(s <= m.start() < e for s, e in covered)
-    ]
-    offers = [Match("money-offer", m.start(), m.end(), 0.6) for m in _STRONG_OFFER.finditer(text)]
+    if _may_contain(text, _URL_WORDS) or _URL_DOMAIN.search(text):
+        links += [
+            Match("link", m.start(), m.end(), 0.3)
+            for m in _URL.finditer(text)
+            if outside_emails(m) and not any(s <= m.start() < e for s, e in covered)
+        ]
+    offers = (
+        [Match("money-offer", m.start(), m.end(), 0.6) for m in _STRONG_OFFER.finditer(text)]
+        if digit or _may_contain(text, _STRONG_OFFER_WORDS)
+        else []
+    )
     # Weak alone ("the council could make £2m"), decisive next to a link.
-    offers += [Match("money-claim", m.start(), m.end(), 0.3) for m in _MONEY_CLAIM.finditer(text)]
-    promos = [Match("promotion", m.start(), m.end(), 0.35) for m in _PROMOTION.finditer(text)]
+    if digit:
+        offers += [
+            Match("money-claim", m.start(), m.end(), 0.3) for m in _MONEY_CLAIM.finditer(text)
+        ]
+    promos = (
+        [Match("promotion", m.start(), m.end(), 0.35) for m in _PROMOTION.finditer(text)]
+        if _may_contain(text, _PROMOTION_WORDS)
+        else []
+    )
 
     matches = links + offers + promos
     if links and (offers or promos):
@@ -319,8 +384,21 @@ DETECTORS: tuple[Detector, ...] = (
 )
 
 
+# (registry, rule) -> that rule's detectors, for immutable (tuple) registries, by identity.
+_FOR_RULE: dict[tuple[int, str], tuple[tuple[Detector, ...], tuple[Detector, ...]]] = {}
+
+
 def detectors_for(rule: str, registry: Sequence[Detector] = DETECTORS) -> tuple[Detector, ...]:
-    return tuple(d for d in registry if d.rule == rule)
+    if type(registry) is not tuple:
+        return tuple(d for d in registry if d.rule == rule)
+    cached = _FOR_RULE.get((id(registry), rule))
+    if cached is not None and cached[0] is registry:
+        return cached[1]
+    found = tuple(d for d in registry if d.rule == rule)
+    if len(_FOR_RULE) > 1024:
+        _FOR_RULE.clear()
+    _FOR_RULE[(id(registry), rule)] = (registry, found)
+    return found
 
 
 def run_detectors(

@@ -12,6 +12,7 @@ the part that must stay correct, and every step below preserves it.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -130,27 +131,60 @@ class Normalised:
         return (src_start, max(src_end, src_start + 1))
 
 
-def _nfkc_lower(text: str) -> tuple[list[str], list[int]]:
-    """NFKC + casefold one base character (with its combining marks) at a time, keeping offsets."""
+# Runs of characters outside ASCII: only these need the per-character NFKC + casefold path.
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# Tokens that token-level folding can change: those holding a mask character, a leet character
+# or a non-ASCII character (a possible look-alike). Every other token is left as it is, so
+# only these are visited. The look-behind anchors a match at the start of its token.
+_FOLDABLE = re.compile(
+    r"(?<!\S)\S*?["
+    + re.escape("".join(sorted(_MASK_CHARS | set(_FULL_LEET))))
+    + r"\x80-\U0010ffff]\S*"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_piece(piece: str) -> str:
+    """NFKC + casefold of one base character with its combining marks, quotes folded."""
+    return unicodedata.normalize("NFKC", piece).casefold().translate(_QUOTES)
+
+
+def _nfkc_lower(text: str) -> tuple[str, list[int] | None]:
+    """NFKC + casefold one base character (with its combining marks) at a time, keeping offsets.
+
+    Returns the folded text and, for each of its characters, the index of the source character
+    (None when that is the identity, as for all-ASCII text).
+    """
     text = text.translate(_QUOTES)  # one character for one: offsets unchanged
     if text.isascii():  # NFKC leaves ASCII alone and its case-fold is lower()
-        return list(text.lower()), list(range(len(text)))
-    chars: list[str] = []
+        return text.lower(), None
+    parts: list[str] = []
     offsets: list[int] = []
-    i = 0
     n = len(text)
-    while i < n:
-        j = i + 1
-        while j < n and unicodedata.combining(text[j]):
-            j += 1
-        piece = unicodedata.normalize("NFKC", text[i:j]).casefold().translate(_QUOTES)
-        for ch in piece:
-            chars.append(ch)
-            offsets.append(i)
-        i = j
-    return chars, offsets
+    done = 0  # everything before ``done`` is in ``parts``
+    for run in _NON_ASCII.finditer(text):
+        start, end = run.span()
+        # An ASCII character followed by combining marks is one piece with them.
+        if start > done and unicodedata.combining(text[start]):
+            start -= 1
+        parts.append(text[done:start].lower())  # ASCII: one character for one
+        offsets.extend(range(done, start))
+        i = start
+        while i < end:  # pieces never straddle ``end``: text[end] is ASCII, not combining
+            j = i + 1
+            while j < n and unicodedata.combining(text[j]):
+                j += 1
+            piece = _fold_piece(text[i:j])
+            parts.append(piece)
+            offsets.extend([i] * len(piece))
+            i = j
+        done = end
+    parts.append(text[done:].lower())
+    offsets.extend(range(done, n))
+    return "".join(parts), offsets
 
 
+@functools.lru_cache(maxsize=4096)
 def _unmask(token: str) -> str | None:
     """Resolve a masked word such as ``f***`` or ``b*tch`` to a known word of the same length."""
     if not any(c in _MASK_CHARS for c in token) or not token[0].isalpha():
@@ -191,78 +225,96 @@ def _deleet(token: str) -> str:
     return "".join(out)
 
 
-def _join_spaced(chars: list[str], offsets: list[int]) -> tuple[list[str], list[int]]:
+@functools.lru_cache(maxsize=16384)
+def _fold_token(token: str) -> str:
+    """Look-alikes, masking and leet folded in one whitespace-delimited token (same length)."""
+    if not token.isascii() and any("a" <= c <= "z" for c in token):
+        token = token.translate(_CONFUSABLES)
+    replacement = _unmask(token.strip(_PUNCT)) if any(c in _MASK_CHARS for c in token) else None
+    if replacement is not None:
+        lead = len(token) - len(token.lstrip(_PUNCT))
+        return token[:lead] + replacement + token[lead + len(replacement) :]
+    return _deleet(token)
+
+
+def _fold_tokens(folded: str) -> str:
+    """Token-level substitutions; they keep every token's length, so offsets stay one-to-one."""
+    parts: list[str] = []
+    last = 0
+    for m in _FOLDABLE.finditer(folded):
+        token = m.group(0)
+        new = _fold_token(token)
+        if new != token:
+            parts.append(folded[last : m.start()])
+            parts.append(new)
+            last = m.end()
+    if not parts:
+        return folded
+    parts.append(folded[last:])
+    return "".join(parts)
+
+
+def _join_spaced(text: str, offsets: list[int] | None) -> tuple[str, list[int] | None]:
     """Join letters split by single separators ("f u c k" -> "fuck"), keeping their offsets."""
-    text = "".join(chars)
-    if not _SPACED.search(text):
-        return chars, offsets
-    out_c: list[str] = []
+    parts: list[str] = []
     out_o: list[int] = []
     last = 0
     for m in _SPACED.finditer(text):
         units = m.group(0)[::2]
         if sum(c.isalpha() for c in units) < 2:
             continue
-        out_c.extend(chars[last : m.start()])
+        if offsets is None:
+            offsets = list(range(len(text)))
+        parts.append(text[last : m.start()])
         out_o.extend(offsets[last : m.start()])
-        for k in range(m.start(), m.end(), 2):
-            out_c.append(chars[k])
-            out_o.append(offsets[k])
+        parts.append(units)
+        out_o.extend(offsets[m.start() : m.end() : 2])
         last = m.end()
-    out_c.extend(chars[last:])
+    if not parts:
+        return text, offsets
+    assert offsets is not None
+    parts.append(text[last:])
     out_o.extend(offsets[last:])
-    return out_c, out_o
+    return "".join(parts), out_o
 
 
-def _collapse_repeats(folded: str, offsets: list[int]) -> tuple[list[str], list[int]]:
+def _collapse_repeats(folded: str, offsets: list[int] | None) -> tuple[str, list[int] | None]:
     """Runs of 3+ identical letters become 2, or 1 when that spells a known obscene word."""
-    out_chars: list[str] = []
+    parts: list[str] = []
     out_offsets: list[int] = []
     last = 0
     for m in _REPEAT.finditer(folded):
         if m.group(1).isdigit():
             continue
-        out_chars.extend(folded[last : m.start()])
+        if offsets is None:
+            offsets = list(range(len(folded)))
+        parts.append(folded[last : m.start()])
         out_offsets.extend(offsets[last : m.start()])
         tok_start = max(folded.rfind(" ", 0, m.start()) + 1, 0)
         tok_end = folded.find(" ", m.end())
         tok_end = len(folded) if tok_end < 0 else tok_end
         word = _REPEAT.sub(r"\1", folded[tok_start:tok_end]).strip(_PUNCT)
         keep = 1 if word in OBSCENE_FORMS else 2
-        out_chars.extend(folded[m.start() : m.start() + keep])
+        parts.append(folded[m.start() : m.start() + keep])
         out_offsets.extend(offsets[m.start() : m.start() + keep])
         last = m.end()
-    out_chars.extend(folded[last:])
+    if not parts:
+        return folded, offsets
+    assert offsets is not None
+    parts.append(folded[last:])
     out_offsets.extend(offsets[last:])
-    return out_chars, out_offsets
+    return "".join(parts), out_offsets
 
 
 def normalise(text: str) -> Normalised:
     """Return the normalised form of ``text`` with a per-character offset map."""
-    chars, offsets = _nfkc_lower(text)
-    chars, offsets = _join_spaced(chars, offsets)
-    folded = "".join(chars)
-
-    # Token-level substitutions keep token length, so offsets stay one-to-one.
-    pieces = list(folded)
-    for m in _TOKEN.finditer(folded):
-        token = m.group(0)
-        if not token.isascii() and any("a" <= c <= "z" for c in token):
-            token = token.translate(_CONFUSABLES)
-            pieces[m.start() : m.end()] = list(token)
-        replacement = _unmask(token.strip(_PUNCT)) if any(c in _MASK_CHARS for c in token) else None
-        if replacement is not None:
-            lead = len(token) - len(token.lstrip(_PUNCT))
-            start = m.start() + lead
-            pieces[start : start + len(replacement)] = list(replacement)
-            continue
-        new = _deleet(token)
-        if new != token:
-            pieces[m.start() : m.end()] = list(new)
-    folded = "".join(pieces)
-
-    out_chars, out_offsets = _collapse_repeats(folded, offsets)
-    return Normalised("".join(out_chars), tuple(out_offsets), len(text))
+    folded, offsets = _nfkc_lower(text)
+    folded, offsets = _join_spaced(folded, offsets)
+    folded = _fold_tokens(folded)
+    folded, offsets = _collapse_repeats(folded, offsets)
+    return Normalised(
+        folded, tuple(range(len(folded))) if offsets is None else tuple(offsets), len(text)
+    )
 
 
 def normalise_text(text: str) -> str:

@@ -47,11 +47,12 @@ _OBLIGATION = (
     r"(?:should|ought to|oughta|needs? to|must|has to|have to|gotta|got to|deserves? to|"
     r"are going to|is going to|will|'ll)"
 )
-_PASSIVE = (
-    r"(?:shot|hanged|hung|lynched|stabbed|executed|strung up|beheaded|gassed|burned alive|"
-    r"burnt alive|beaten to death|raped|tortured|put against a wall|shot dead|killed|murdered|"
-    r"wiped out|exterminated)"
+_PASSIVES = (
+    "shot", "hanged", "hung", "lynched", "stabbed", "executed", "strung up", "beheaded", "gassed",
+    "burned alive", "burnt alive", "beaten to death", "raped", "tortured", "put against a wall",
+    "shot dead", "killed", "murdered", "wiped out", "exterminated",
 )
+_PASSIVE = "(?:" + "|".join(_PASSIVES) + ")"
 
 THREAT_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
     # "I will kill you", "we're going to find you and hurt you"
@@ -100,11 +101,27 @@ THREAT_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
 )
 
 
+# Text that every match of a pattern contains (the patterns are case-sensitive and run on
+# case-folded text): the pattern is tried only when one of its words is present. Only for the
+# patterns whose search costs more than this check (the other two fail fast at "i"/"we"/...).
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "wished-violence": _PASSIVES,
+    "intimidation": (
+        "know where ", "watch your back", "your days are numbered", "sleep with one eye open",
+        "dead", "next", " die", "find", "come for", "hunt down", "track down", "beat", "burn ",
+    ),
+}
+
+
 def find_threat_phrases(norm: Normalised) -> list[tuple[str, int, int, float]]:
     """(kind, start, end, score) in source-text offsets for every threat phrase found."""
     found: list[tuple[str, int, int, float]] = []
+    text = norm.text
     for kind, pattern, score in THREAT_PATTERNS:
-        for m in pattern.finditer(norm.text):
+        needs = _NEEDS.get(kind)
+        if needs is not None and not any(map(text.__contains__, needs)):
+            continue
+        for m in pattern.finditer(text):
             start, end = norm.span_to_source(m.start(), m.end())
             found.append((kind, start, end, score))
     # "I know where you live and I will kill you": two independent signals make it near certain.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -42,13 +41,12 @@ def test_version_and_rules_match_the_installed_model(scorer: Scorer) -> None:
     }
 
 
-def test_artefact_is_small_and_loads_quickly() -> None:
+def test_shipped_artefact_is_small_and_loads() -> None:
     version = (MODELS / "CURRENT").read_text().strip()
     manifest = json.loads((MODELS / version / "manifest.json").read_text())
     assert (MODELS / version / "model.skops").stat().st_size == manifest["bytes"] <= 20 * 2**20
-    started = time.perf_counter()
-    load_scorer(MODELS)
-    assert time.perf_counter() - started < 3.0
+    # Load time is a benchmark figure (``moderation evaluate``), not a unit-test assertion.
+    assert load_scorer(MODELS).version == version
 
 
 @pytest.mark.parametrize(
