@@ -222,7 +222,7 @@ def test_training_writes_a_complete_version_and_switches_current(
     manifest = json.loads((version_dir / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["bytes"] <= 20 * 2**20
     assert set(manifest["data"]) == {
-        "personal-abuse", "threats", "hate", "obscene", "spam", "toxicity", "story"
+        "personal-abuse", "threats", "hate", "obscene", "spam", "toxicity", "story", "span_tagger"
     }
     assert manifest["data"]["story"]["examples"] > 500
     metrics = json.loads((version_dir / "metrics.json").read_text())
