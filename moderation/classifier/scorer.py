@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from moderation.classifier.artefact import default_model_dir, load_artefact
 from moderation.classifier.detectors import DETECTORS, Detector, detectors_for, run_detectors
-from moderation.classifier.evidence import batch_evidence
+from moderation.classifier.evidence import batch_counts, batch_evidence
 from moderation.classifier.normalise import normalise
 from moderation.classifier.rules import rule_ids
 from moderation.classifier.story import gate
@@ -185,7 +185,7 @@ class Scorer:
         if not items:
             return []
         norms = [normalise(item.text) for item in items]
-        counts = self._counts.transform([n.text for n in norms]).tocsr()
+        counts = batch_counts(self._counts, [n.text for n in norms])
         features = self._tfidf.transform(counts).tocsr()
         learned = self._learned(features)
         if self._story:
