@@ -747,15 +747,7 @@ def batch_evidence(
         np.add.at(contrib, left, half)
         np.add.at(contrib, left + 1, half)
 
-    out: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
-    for k, r in wanted:
-        chunks = chunk_lists[k]
-        if not chunks:
-            out[(k, r)] = ()
-            continue
-        s0 = starts[k]
-        out[(k, r)] = select_spans(norms[k], chunks, contrib[s0 : s0 + len(chunks), r])
-    return out
+    return _selected_spans(wanted, norms, chunk_lists, starts, contrib)
 
 
 def _batch_evidence_generic(
@@ -816,6 +808,18 @@ def _batch_evidence_generic(
     starts: dict[int, int] = {}
     for i, k in enumerate(owner):
         starts.setdefault(k, i)
+    return _selected_spans(wanted, norms, chunk_lists, starts, contrib)
+
+
+def _selected_spans(
+    wanted: list[tuple[int, int]],
+    norms: list[Normalised],
+    chunk_lists: Any,
+    starts: Any,
+    contrib: NDArray[np.float64],
+) -> dict[tuple[int, int], tuple[tuple[int, int], ...]]:
+    """Evidence spans of each wanted (document, rule column) from the stacked per-chunk
+    contributions; a document's chunks start at row ``starts[k]`` of ``contrib``."""
     out: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
     for k, r in wanted:
         chunks = chunk_lists[k]
