@@ -56,10 +56,29 @@ class Example:
     toxic: int = UNK
     # Per-rule share of raters who said the comment breaks it (None = not rated that way).
     rated: tuple[float | None, ...] | None = None
+    # Share of raters who found it toxic, where raters were counted (else ``toxic`` decides).
+    toxic_share: float | None = None
+    # Share of raters who found it *severely* toxic (hate, identity attack, threat); -1 =
+    # unknown, which for a comment nobody found toxic means 0 (see ``severe_share``).
+    severe: float = -1.0
 
     @property
     def weights(self) -> tuple[float, ...]:
         return self.weight if self.weight is not None else (1.0,) * len(self.labels)
+
+    @property
+    def toxicity_share(self) -> float | None:
+        """Target of the TOXICITY model: the share of readers who would call it toxic."""
+        if self.toxic_share is not None:
+            return self.toxic_share
+        return None if self.toxic == UNK else float(self.toxic)
+
+    @property
+    def severe_share(self) -> float | None:
+        """Target of the SEVERE_TOXICITY model; None when unknown."""
+        if self.severe >= 0:
+            return self.severe
+        return 0.0 if self.toxicity_share == 0.0 else None
 
 
 def text_key(text: str) -> str:
@@ -161,8 +180,10 @@ def load_toxic_spans(data_dir: Path) -> list[Example]:
         frac = float(row["frac_annotators_toxic"] or 0)
         toxic = POS if frac >= 0.5 else NEG
         rated = (*(float(row[f"frac_{name}"] or 0) for name in types), None)
+        severe = max(float(row["frac_Threat"] or 0),
+                     float(row["frac_Identity based Attack"] or 0))
         out.append(Example(_clip(row["comment_text"]), "toxic_spans", labels, weight, toxic,
-                           rated))
+                           rated, toxic_share=frac, severe=min(severe, frac)))
     return out
 
 
@@ -181,10 +202,14 @@ def load_davidson(data_dir: Path, offensive_limit: int = 5000, seed: int = 1729)
     offensive = [r for r in rows if r["class"] == "1"]
     random.Random(seed).shuffle(offensive)
     keep = [r for r in rows if r["class"] != "1"] + offensive[:offensive_limit]
-    return [
-        Example(_clip(r["tweet"]), "davidson", mapping[r["class"]], None, int(r["class"] != "2"))
-        for r in keep
-    ]
+    out = []
+    for r in keep:
+        count = max(1, int(r["count"]))
+        share = (int(r["hate_speech"]) + int(r["offensive_language"])) / count
+        out.append(Example(_clip(r["tweet"]), "davidson", mapping[r["class"]], None,
+                           int(r["class"] != "2"), toxic_share=share,
+                           severe=int(r["hate_speech"]) / count))
+    return out
 
 
 def load_hatexplain(data_dir: Path) -> list[Example]:
@@ -201,7 +226,7 @@ def load_hatexplain(data_dir: Path) -> list[Example]:
             if row["prefix"] == "label" and label in mapping:
                 out.append(
                     Example(_clip(row["input_text"]), "hatexplain", mapping[label], None,
-                            int(label != "normal"))
+                            int(label != "normal"), severe=float(label == "hate"))
                 )
     return out
 
@@ -215,7 +240,8 @@ def load_fox_news(data_dir: Path) -> list[Example]:
                 item = json.loads(line)
                 labels = _labels(hate=int(item["label"]), spam=0)
                 toxic = POS if int(item["label"]) else UNK
-                out.append(Example(_clip(item["text"]), "fox_news", labels, None, toxic))
+                out.append(Example(_clip(item["text"]), "fox_news", labels, None, toxic,
+                                   severe=1.0 if toxic == POS else -1.0))
     return out
 
 
@@ -324,8 +350,10 @@ def load_project_examples(data_dir: Path) -> list[Example]:
                 continue
             labels = {rule: int(row["labels"][rule]) for rule in LEARNED_RULES}
             toxic = int(any(labels[r] for r in ("personal-abuse", "threats", "hate", "obscene")))
+            severe = 1.0 if labels["threats"] or labels["hate"] else -1.0
             out.append(Example(_clip(row["text"]), "project_examples",
-                               tuple(labels[rule] for rule in LEARNED_RULES), toxic=toxic))
+                               tuple(labels[rule] for rule in LEARNED_RULES), toxic=toxic,
+                               severe=severe))
     return out
 
 
@@ -372,6 +400,8 @@ def load_training_examples(
             merged[key] = Example(
                 seen.text, seen.source, labels, weight, max(seen.toxic, ex.toxic),
                 seen.rated or ex.rated,
+                toxic_share=seen.toxic_share if seen.toxic_share is not None else ex.toxic_share,
+                severe=max(seen.severe, ex.severe),
             )
     return list(merged.values())
 

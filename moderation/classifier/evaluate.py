@@ -116,7 +116,8 @@ def _run_fold(fold: int) -> dict[str, Any]:
     started = time.perf_counter()
     from moderation.classifier.pipeline import fit_payload
 
-    payload, _ = fit_payload(train, seed, f"cv-{fold}", counts=_STATE["counts"][rows])
+    payload, _ = fit_payload(train, seed, f"cv-{fold}", counts=_STATE["counts"][rows],
+                             spam_counts=_STATE["spam_counts"][rows])
     scorer = scorer_from_payload(payload)
     log.info("fold %d: trained on %d rows in %.0f s", fold, len(train),
              time.perf_counter() - started)
@@ -343,10 +344,12 @@ def run_evaluation(
     sets = load_cv_sets(data_dir)
     examples = load_training_examples(data_dir, evaluation_only_keys(data_dir))
     from moderation.classifier.pipeline import normalised_counts
+    from moderation.classifier.spam import spam_counts
 
     _STATE.update(sets=sets, plan=_fold_plan(sets, seed), examples=examples,
                   keys=[text_key(e.text) for e in examples], seed=seed,
-                  counts=normalised_counts(examples))
+                  counts=normalised_counts(examples),
+                  spam_counts=spam_counts([e.text for e in examples]))
     folds_to_run = list(QUICK_FOLDS if quick else range(N_FOLDS))
     workers = workers or min(2, os.cpu_count() or 1)
     if workers > 1 and len(folds_to_run) > 1:
@@ -429,3 +432,22 @@ def main(data_dir: Path, models_dir: Path, quick: bool = False,
         changed = write_policy_thresholds(write_policy, policy_thresholds(evaluation))
         print(f"wrote thresholds of {', '.join(changed)} into {write_policy}")
     return 0 if ok else 1
+
+
+def perspective_main(data_dir: Path, models_dir: Path) -> int:
+    """``--perspective``: the cross-fitted comparison, recorded in the current version's
+    metrics.json and model card."""
+    from moderation.classifier.model_card import write_model_card
+    from moderation.classifier.perspective_eval import format_report, run_perspective_comparison
+
+    report = run_perspective_comparison(data_dir)
+    print(format_report(report))
+    version = read_current_version(models_dir)
+    version_dir = models_dir / version
+    manifest = json.loads((version_dir / "manifest.json").read_text("utf-8"))
+    path = version_dir / "metrics.json"
+    metrics: dict[str, Any] = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    metrics["perspective_comparison"] = _rounded(report)
+    path.write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
+    write_model_card(version_dir / "MODEL_CARD.md", manifest, metrics, data_dir)
+    return 0 if report["gn"]["passed"] and report["gc"]["passed"] else 1

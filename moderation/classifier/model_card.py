@@ -190,6 +190,35 @@ def _threshold_section(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _perspective_section(metrics: dict[str, Any]) -> list[str]:
+    report = metrics.get("perspective_comparison")
+    if not report:
+        return []
+    lines = [
+        "", "## TOXICITY beside Perspective API", "",
+        "`moderation evaluate --perspective`: ROC-AUC on the posts of `wiki_context_toxicity`, "
+        "whose `api` column is Perspective's own TOXICITY score (never trained on). Ours is "
+        f"cross-fitted: {report['folds']} folds, each post scored by a model that never saw it.",
+        "", "| file | posts | toxic | Perspective | ours | target | ours scored with |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in ("gn", "gc"):
+        e = report[name]
+        lines.append(f"| {name}.csv | {e['n']} | {e['positives']} | "
+                     f"{_fmt(e['perspective_roc_auc'])} | {_fmt(e['ours_roc_auc'])} | "
+                     f"{_fmt(e['target'])} | {e['scored_with']} |")
+    gc = report["gc"]
+    lines += ["", f"On gc.csv folds 2-4 (not used to choose the context weight): ours "
+              f"{_fmt(gc['ours_roc_auc_folds_2_4'])}, Perspective "
+              f"{_fmt(gc['perspective_roc_auc_folds_2_4'])}; our reply-only score: "
+              f"{_fmt(gc['ours_roc_auc_text_only'])}.", "",
+              "Calibration on held-out comments whose raters were counted (Civil Comments "
+              "spans set, Davidson): expected calibration error "]
+    lines[-1] += ", ".join(f"{name} {_fmt(c['expected_calibration_error'])} (n={c['n']})"
+                           for name, c in report["calibration"].items()) + "."
+    return lines
+
+
 def write_model_card(
     path: Path, manifest: dict[str, Any], metrics: dict[str, Any], data_dir: Path
 ) -> None:
@@ -262,7 +291,9 @@ def write_model_card(
         if rule in ("story", "span_tagger"):
             continue
         by_source = ", ".join(f"{k} {v}" for k, v in sorted(d["positives_by_source"].items()))
-        lines.append(f"| {rule} | {d['train_examples']} | {d['train_positives']} | {by_source} |")
+        name = "spam (its own raw-text model, which sets the score)" if rule == "spam_model" \
+            else rule
+        lines.append(f"| {name} | {d['train_examples']} | {d['train_positives']} | {by_source} |")
     if story:
         for rule, positives in story["positives"].items():
             lines.append(f"| {rule} | {story['examples'] + story['acceptable']} | {positives} | "
@@ -297,5 +328,6 @@ def write_model_card(
             f"| {text} | " + " | ".join(f"{scores[r]:.2f}" for r in manifest["rules"]) + " |"
         )
     lines += _threshold_section(metrics)
+    lines += _perspective_section(metrics)
     lines += ["", "## Known limitations", "", LIMITATIONS]
     path.write_text("\n".join(lines), encoding="utf-8")

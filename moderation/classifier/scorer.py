@@ -94,6 +94,10 @@ class _DirectUnion:
         return sp.hstack([t.transform(raw) for _, t in self.transformer_list]).tocsr()
 
 
+# How much the parent post may lift a reply's TOXICITY (see ``toxicity_in_context``).
+CONTEXT_WEIGHT = 1.0
+
+
 class Scorer:
     """Scores comments against every rule; build it with :func:`load_scorer`."""
 
@@ -108,6 +112,7 @@ class Scorer:
         auxiliary: dict[str, Any] | None = None,
         story_models: dict[str, Any] | None = None,
         span_tagger: dict[str, Any] | None = None,
+        spam_model: dict[str, Any] | None = None,
     ) -> None:
         self.version = version
         self.rules: tuple[str, ...] = tuple(rules)
@@ -121,6 +126,8 @@ class Scorer:
         # Evidence for the toxic rules comes from the span tagger when the artefact has one:
         # trained on human-marked toxic spans, it points at the words a moderator would.
         self._span_tagger = span_tagger
+        # The spam rule's own model on the raw text replaces the shared model's spam score.
+        self._spam_model = spam_model
         self._models = {**models, **(story_models or {})}
         self._coef = {rule: _coefficients(clf) for rule, clf in self._models.items()}
         self._coef_rules = list(self._coef)
@@ -181,13 +188,26 @@ class Scorer:
 
     def score_many(self, inputs: Sequence[ScoringInput]) -> list[dict[str, RuleScore]]:
         """One ``{rule_id: RuleScore}`` per input, in order, covering every rule id."""
+        return self.score_with_auxiliary(inputs, auxiliary=False)[0]
+
+    @property
+    def auxiliary_names(self) -> tuple[str, ...]:
+        return tuple(self._auxiliary)
+
+    def score_with_auxiliary(
+        self, inputs: Sequence[ScoringInput], auxiliary: bool = True
+    ) -> tuple[list[dict[str, RuleScore]], dict[str, NDArray[np.float64]]]:
+        """Rule scores as :meth:`score_many`, plus the auxiliary models' scores (TOXICITY,
+        SEVERE_TOXICITY) of the same comments from the same features."""
         items = list(inputs)
         if not items:
-            return []
+            return [], {}
         norms = [normalise(item.text) for item in items]
         counts = batch_counts(self._counts, [n.text for n in norms])
         features = self._tfidf.transform(counts).tocsr()
-        learned = self._learned(features)
+        extra = ({name: np.asarray(model.predict_proba(features)[:, 1], dtype=np.float64)
+                  for name, model in self._auxiliary.items()} if auxiliary else {})
+        learned = self._with_spam(self._learned(features), [item.text for item in items])
         if self._story:
             tags = [item.article_tags for item in items]
             titles = [item.article_title for item in items]
@@ -219,7 +239,7 @@ class Scorer:
                 score = min(1.0, max(0.0, p, detected.score))
                 scored[rule] = RuleScore(score, merge_spans(spans))
             results.append(scored)
-        return results
+        return results, extra
 
     def _tagged_spans(self, items: Sequence[ScoringInput], norms: Sequence[Any],
                       learned: dict[str, NDArray[np.float64]]) -> dict[int, list[tuple[int, int]]]:
@@ -245,8 +265,25 @@ class Scorer:
     def learned_scores(self, texts: Sequence[str]) -> dict[str, NDArray[np.float64]]:
         """Model-only probabilities per learned rule (no detectors); used by evaluation."""
         counts = self._counts.transform([normalise(t).text for t in texts])
-        return self._learned(self._tfidf.transform(counts))
+        return self._with_spam(self._learned(self._tfidf.transform(counts)), texts)
 
+    def _with_spam(self, learned: dict[str, NDArray[np.float64]],
+                   raw_texts: Sequence[str]) -> dict[str, NDArray[np.float64]]:
+        if self._spam_model is not None and "spam" in learned:
+            from moderation.classifier.spam import spam_probabilities
+
+            learned["spam"] = spam_probabilities(self._spam_model, raw_texts)
+        return learned
+
+
+    def toxicity_in_context(self, text: str, parent: str) -> float:
+        """TOXICITY of a reply read after the post it answers: the reply alone, or the two read
+        together at :data:`CONTEXT_WEIGHT`, whichever is higher (``perspective_eval`` measures
+        it on the posts whose raters saw the parent)."""
+        scores = self.toxicity_scores([text, f"{parent}\n{text}"])
+        if scores is None:
+            raise ValueError("this model has no TOXICITY model")
+        return float(max(scores[0], CONTEXT_WEIGHT * scores[1]))
 
     def toxicity_scores(self, texts: Sequence[str]) -> NDArray[np.float64] | None:
         """The auxiliary general-toxicity model's probabilities, if the artefact has one."""
@@ -293,6 +330,7 @@ def scorer_from_payload(payload: dict[str, Any], manifest: dict[str, Any] | None
         auxiliary=dict(payload.get("auxiliary") or {}),
         story_models=dict(payload.get("story_models") or {}),
         span_tagger=payload.get("span_tagger"),
+        spam_model=payload.get("spam_model"),
     )
 
 

@@ -222,7 +222,8 @@ def test_training_writes_a_complete_version_and_switches_current(
     manifest = json.loads((version_dir / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["bytes"] <= 20 * 2**20
     assert set(manifest["data"]) == {
-        "personal-abuse", "threats", "hate", "obscene", "spam", "toxicity", "story", "span_tagger"
+        "personal-abuse", "threats", "hate", "obscene", "spam", "toxicity", "severe_toxicity",
+        "story", "span_tagger", "spam_model",
     }
     assert manifest["data"]["story"]["examples"] > 500
     metrics = json.loads((version_dir / "metrics.json").read_text())
