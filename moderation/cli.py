@@ -151,6 +151,22 @@ def sites_webhook_secret(site_name: str, replace: bool) -> None:
     click.echo(secret)
 
 
+@sites.command("coral-secret")
+@click.option("--site", "site_name", required=True, help="Site name; created if new.")
+@click.option("--secret", required=True, prompt=True, hide_input=True,
+              help="The signing secret Coral shows for the external moderation phase.")
+@click.option("--replace", is_flag=True,
+              help="Drop the previous secret at once instead of keeping it for a rotation.")
+def sites_coral_secret(site_name: str, secret: str, replace: bool) -> None:
+    """Store the signing secret of SITE's Coral external moderation phase."""
+    from moderation.services.coral import set_coral_secret
+
+    with _database() as session:
+        set_coral_secret(session, site_name, secret, keep_previous=not replace)
+    click.echo(f"Coral's external moderation phase URL for {site_name}: "
+               f"https://<this service>/v1/coral/{site_name}/external-moderation")
+
+
 @main.command()
 @click.argument("file", type=click.File("r"), default="-")
 @click.option("--site", "site_name", default=None,
@@ -184,8 +200,10 @@ def train(data_dir: Path | None, out_dir: Path | None, seed: int) -> None:
               help="Two of the five folds and a quarter of the madlibs (about 40% of the time).")
 @click.option("--write-policy", is_flag=True, default=False,
               help="Write the chosen per-rule thresholds into the default policy file.")
+@click.option("--perspective", is_flag=True, default=False,
+              help="Only compare our TOXICITY with Perspective's own scores (gn.csv, gc.csv).")
 def evaluate(data_dir: Path | None, models_dir: Path | None, quick: bool,
-             write_policy: bool) -> None:
+             write_policy: bool, perspective: bool) -> None:
     """Measure the installed model against its targets; write metrics.json and MODEL_CARD.md.
 
     Exits with status 1 when any figure misses its target.
@@ -196,6 +214,11 @@ def evaluate(data_dir: Path | None, models_dir: Path | None, quick: bool,
     from moderation.classifier.evaluate import main as run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if perspective:
+        from moderation.classifier.evaluate import perspective_main
+
+        sys.exit(perspective_main(data_dir or default_data_dir(),
+                                  models_dir or default_models_dir()))
     from moderation.policy.rules import DEFAULT_RULES_FILE
 
     sys.exit(run(data_dir or default_data_dir(), models_dir or default_models_dir(), quick,

@@ -88,6 +88,9 @@ class Site(Base):
     # HMAC secrets for the signed report webhook, newest first; two during a rotation.
     # Kept in clear because verifying an HMAC needs the secret itself.
     webhook_secrets: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    # The signing secrets of the site's Coral external moderation phase (``empsec_...``, made
+    # by Coral and pasted in by the site), newest first; Coral signs with each active one.
+    coral_secrets: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -261,3 +264,23 @@ class AuditEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ScoreSuggestion(Base):
+    """A human label sent through Perspective's ``comments:suggestscore``: what a site's
+    moderator said a comment's score should be. Kept as training data for retraining."""
+
+    __tablename__ = "score_suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    # {"TOXICITY": 1.0, ...}: the suggested summary score per attribute.
+    scores: Mapped[dict[str, Any]] = mapped_column()
+    # The span scores suggested, if any: {"TOXICITY": [[begin, end, value], ...]}.
+    spans: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    context: Mapped[list[Any]] = mapped_column(default=list)
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    client_token: Mapped[str] = mapped_column(String(500), default="")
+    community_id: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

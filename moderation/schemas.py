@@ -100,3 +100,37 @@ class RuleOut(BaseModel):
     review_threshold: float
     reject_threshold: float | None
     tags: dict[str, dict[str, Any]]
+
+
+class _CoralIn(BaseModel):
+    # Coral's ExternalModerationRequest; later Coral versions may add fields.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class CoralCommentIn(_CoralIn):
+    body: Annotated[str, StringConstraints(min_length=1)]
+    parent_id: str | None = Field(default=None, alias="parentID", max_length=200)
+
+
+class CoralAuthorIn(_CoralIn):
+    id: ExternalId
+    role: str = ""
+
+
+class CoralStoryIn(_CoralIn):
+    id: ExternalId
+    url: str = Field(default="", max_length=2000)
+
+
+class CoralSiteIn(_CoralIn):
+    id: str = ""
+
+
+class CoralModerationIn(_CoralIn):
+    action: Literal["NEW", "EDIT"] = "NEW"
+    comment: CoralCommentIn
+    author: CoralAuthorIn | None = None
+    story: CoralStoryIn
+    site: CoralSiteIn | None = None
+    tenant_id: str = Field(default="", alias="tenantID")
+    tenant_domain: str = Field(default="", alias="tenantDomain")

@@ -6,7 +6,16 @@ from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    from moderation.api import comments, errors, health, reports, rules, webhooks
+    from moderation.api import (
+        comments,
+        coral,
+        errors,
+        health,
+        perspective,
+        reports,
+        rules,
+        webhooks,
+    )
 
     errors.register(app)
     app.register_blueprint(health.bp)
@@ -14,3 +23,5 @@ def register_api(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     app.register_blueprint(rules.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(perspective.bp)
+    app.register_blueprint(coral.bp)

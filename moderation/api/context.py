@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from celery import Celery
 from flask import current_app, g, request
@@ -14,6 +15,9 @@ from moderation.config import Settings
 from moderation.db import session_scope
 from moderation.errors import Forbidden, ServiceError
 from moderation.services.keys import Principal, authenticate
+
+if TYPE_CHECKING:
+    from moderation.classifier import Scorer
 
 M = TypeVar("M", bound=BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,21 +35,45 @@ def principal() -> Principal:
     return g.principal
 
 
-def _raw_key() -> str | None:
+_scorer_lock = threading.Lock()
+
+
+def scorer() -> Scorer:
+    """The classifier, loaded once per web process on first use (Perspective-style calls score
+    in the request; everything else leaves scoring to the workers)."""
+    loaded = current_app.extensions.get("moderation.scorer")
+    if loaded is None:
+        with _scorer_lock:
+            loaded = current_app.extensions.get("moderation.scorer")
+            if loaded is None:
+                from moderation.classifier import load_scorer
+
+                loaded = load_scorer(settings().model_dir)
+                current_app.extensions["moderation.scorer"] = loaded
+    return loaded
+
+
+def _raw_key(query_key: bool) -> str | None:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.headers.get("X-Api-Key")
+    key = request.headers.get("X-Api-Key")
+    if key is None and query_key:
+        # Perspective clients send ``?key=`` (Coral) or Google's ``X-Goog-Api-Key`` header.
+        key = request.headers.get("X-Goog-Api-Key") or request.args.get("key")
+    return key
 
 
-def require_key(scope: str) -> Callable[[F], F]:
-    """The view needs a valid API key of a site, with ``scope``."""
+def require_key(scope: str, query_key: bool = False) -> Callable[[F], F]:
+    """The view needs a valid API key of a site, with ``scope``. ``query_key`` also accepts
+    the key where Perspective clients put it; only the Perspective-compatible views allow it,
+    since a key in a URL ends up in access logs."""
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with session_scope() as session:
-                caller = authenticate(session, _raw_key())
+                caller = authenticate(session, _raw_key(query_key))
             if scope not in caller.scopes:
                 raise Forbidden(f"this key lacks the '{scope}' scope", field="Authorization")
             g.principal = caller

@@ -9,10 +9,10 @@ up with other pending comments, so the model is called on many texts at once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -70,19 +70,27 @@ def score_pending(comment_ids: Sequence[int], scorer: Scorer, batch_size: int) -
             for c in comments
         ]
         results = scorer.score_many(inputs)
-        policies: dict[int, tuple[Policy, str]] = {}
+        policies: dict[int, Policy] = {}
         scored: list[Scored] = []
         for comment, rule_scores in zip(comments, results, strict=True):
             if comment.site_id not in policies:
-                policy = site_policy(session.get_one(Site, comment.site_id))
-                policies[comment.site_id] = (policy, policy_version(policy))
-            policy, version = policies[comment.site_id]
-            author_status = comment.author.status.value if comment.author else "active"
-            outcome = decide(policy, rule_scores, comment.article.tags, author_status)
-            _apply(session, comment, outcome, rule_scores, scorer.version, version, policy)
+                policies[comment.site_id] = site_policy(session.get_one(Site, comment.site_id))
+            outcome = assess(session, comment, rule_scores, scorer.version,
+                             policies[comment.site_id])
             scored.append(Scored(comment.id, outcome.status))
         log.info("scored %d comment(s) (%d requested)", len(scored), len(comment_ids))
         return scored
+
+
+def assess(session: Session, comment: Comment, rule_scores: Mapping[str, Any],
+           model_version: str, policy: Policy) -> Outcome:
+    """Decide a scored comment under its site's policy and record everything that follows:
+    the assessment, the new state, a review item or a decision, the event."""
+    author_status = comment.author.status.value if comment.author else "active"
+    outcome = decide(policy, rule_scores, comment.article.tags, author_status)
+    _apply(session, comment, outcome, dict(rule_scores), model_version, policy_version(policy),
+           policy)
+    return outcome
 
 
 def _apply(session: Session, comment: Comment, outcome: Outcome, rule_scores: dict,
