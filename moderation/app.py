@@ -32,4 +32,23 @@ def create_app(settings: Settings | None = None) -> Flask:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db.init_engine(settings.database_url)
     register_api(app)
+    if settings.preload_model:
+        _warm_scorer(app)
     return app
+
+
+def _warm_scorer(app: Flask) -> None:
+    """Load the classifier in the background so the first synchronous score is fast; a
+    request arriving meanwhile waits on the same lock rather than loading it twice."""
+    import threading
+
+    def load() -> None:
+        from moderation.api.context import scorer
+
+        with app.app_context():
+            try:
+                scorer()
+            except Exception:  # the first request will raise it properly
+                logging.getLogger(__name__).exception("could not preload the classifier")
+
+    threading.Thread(target=load, name="preload-classifier", daemon=True).start()

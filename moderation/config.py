@@ -57,6 +57,9 @@ class Settings:
     # the sweeper enqueues it later.
     broker_publish_timeout_seconds: float = 2.0
     log_level: str = "INFO"
+    # Load the classifier when a web process starts rather than on its first synchronous
+    # request (comments:analyze, Coral), which would otherwise wait ~1-3 s past Coral's 800 ms.
+    preload_model: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -85,6 +88,8 @@ class Settings:
             broker_publish_timeout_seconds=_env_number("MODERATION_BROKER_TIMEOUT_SECONDS", 2.0,
                                                        float),
             log_level=_env("MODERATION_LOG_LEVEL", "INFO"),
+            preload_model=_env("MODERATION_PRELOAD_MODEL", "true").lower() not in (
+                "0", "false", "no"),
         )
         known = {f.name for f in fields(cls)}
         settings = replace(settings, **{k: v for k, v in overrides.items() if k in known})
