@@ -134,6 +134,36 @@ def keys_create(site_name: str, name: str) -> None:
 
 
 @main.group()
+def users() -> None:
+    """Moderator accounts for the review page."""
+
+
+@users.command("create")
+@click.option("--username", required=True)
+@click.option("--site", "site_names", required=True, multiple=True,
+              help="A site the moderator works for (repeat for several); created if new.")
+@click.option("--role", type=click.Choice(["moderator", "senior", "admin"]),
+              default="moderator", show_default=True)
+@click.option("--name", "display_name", default="", help="Name shown in the audit trail.")
+@click.option("--section", "sections", multiple=True,
+              help="A story tag whose items this moderator sees first (repeatable).")
+@click.password_option(help="Prompted for (twice) when not given.")
+def users_create(username: str, site_names: tuple[str, ...], role: str, display_name: str,
+                 sections: tuple[str, ...], password: str) -> None:
+    """Create a moderator who can log in to /moderate."""
+    from moderation.errors import ServiceError
+    from moderation.services.moderators import create_moderator
+
+    try:
+        with _database() as session:
+            moderator = create_moderator(session, username, password, list(site_names), role,
+                                         display_name, list(sections))
+            click.echo(f"created {moderator.username} ({role}) for {', '.join(site_names)}")
+    except ServiceError as exc:
+        raise click.ClickException(f"{exc.field}: {exc.message}") from exc
+
+
+@main.group()
 def sites() -> None:
     """Sites (titles) and their settings."""
 

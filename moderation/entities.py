@@ -133,6 +133,9 @@ class Author(Base):
     status: Mapped[AuthorStatus] = mapped_column(
         _enum(AuthorStatus, "author_status"), default=AuthorStatus.ACTIVE
     )
+    # A suspension ends by itself: after this the author counts as active again.
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    warnings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Comment(Base):
@@ -224,6 +227,8 @@ class ReviewItem(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     leased_by: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sent up to a senior moderator: only seniors and admins can decide it.
+    escalated: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class Decision(Base):
@@ -242,6 +247,8 @@ class Decision(Base):
     decided_by: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the decision was taken back (undo); the comment is then in review again.
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(Base):
@@ -284,3 +291,39 @@ class ScoreSuggestion(Base):
     client_token: Mapped[str] = mapped_column(String(500), default="")
     community_id: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ModeratorRole(enum.StrEnum):
+    MODERATOR = "moderator"
+    SENIOR = "senior"
+    ADMIN = "admin"
+
+
+class Moderator(Base):
+    """A person who works the review queue, of one or more sites."""
+
+    __tablename__ = "moderators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    # Argon2id (argon2-cffi): the parameters travel inside the hash string.
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[ModeratorRole] = mapped_column(
+        _enum(ModeratorRole, "moderator_role"), default=ModeratorRole.MODERATOR
+    )
+    # Sections or story tags this moderator is assigned to; their items come first.
+    sections: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    sites: Mapped[list[Site]] = relationship(secondary="moderator_sites")
+
+
+class ModeratorSite(Base):
+    __tablename__ = "moderator_sites"
+
+    moderator_id: Mapped[int] = mapped_column(
+        ForeignKey("moderators.id", ondelete="CASCADE"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)

@@ -134,3 +134,24 @@ class CoralModerationIn(_CoralIn):
     site: CoralSiteIn | None = None
     tenant_id: str = Field(default="", alias="tenantID")
     tenant_domain: str = Field(default="", alias="tenantDomain")
+
+
+ModeratorName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                 max_length=100, pattern=r"^[\w.@+-]+$")]
+
+
+class ClaimIn(_In):
+    moderator: ModeratorName
+    # The site vouches for its own senior moderators (escalated items need one).
+    senior: bool = False
+
+
+class ReviewDecisionIn(ClaimIn):
+    decision: Literal["approve", "reject", "escalate"]
+    rules: list[Annotated[str, StringConstraints(max_length=100)]] = Field(
+        default_factory=list, max_length=20)
+    note: str = Field(default="", max_length=2000)
+
+
+class UndoIn(ClaimIn):
+    pass

@@ -13,6 +13,7 @@ def register_api(app: Flask) -> None:
         health,
         perspective,
         reports,
+        review,
         rules,
         webhooks,
     )
@@ -25,3 +26,4 @@ def register_api(app: Flask) -> None:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(perspective.bp)
     app.register_blueprint(coral.bp)
+    app.register_blueprint(review.bp)

@@ -82,11 +82,22 @@ def score_pending(comment_ids: Sequence[int], scorer: Scorer, batch_size: int) -
         return scored
 
 
+def author_status_now(comment: Comment) -> str:
+    """The author's standing as the policy should see it: a suspension ends by itself."""
+    author = comment.author
+    if author is None:
+        return "active"
+    if (author.status.value == "suspended" and author.suspended_until is not None
+            and author.suspended_until <= datetime.now(UTC)):
+        return "active"
+    return author.status.value
+
+
 def assess(session: Session, comment: Comment, rule_scores: Mapping[str, Any],
            model_version: str, policy: Policy) -> Outcome:
     """Decide a scored comment under its site's policy and record everything that follows:
     the assessment, the new state, a review item or a decision, the event."""
-    author_status = comment.author.status.value if comment.author else "active"
+    author_status = author_status_now(comment)
     outcome = decide(policy, rule_scores, comment.article.tags, author_status)
     _apply(session, comment, outcome, dict(rule_scores), model_version, policy_version(policy),
            policy)
