@@ -103,13 +103,16 @@ def _story(context: Context | None) -> tuple[str, str]:
     return "", texts[-1] if texts else ""
 
 
-def _validate(request: AnalyzeCommentRequest, max_chars: int) -> None:
-    text = request.comment.text
+def _check_text(text: str, max_chars: int) -> None:
     if not text.strip():
         raise PerspectiveError("Comment must be non-empty.", "COMMENT_EMPTY", field="comment.text")
     if len(text) > max_chars:
         raise PerspectiveError(f"Comment text too long. The limit is {max_chars} characters.",
                                "COMMENT_TOO_LONG", field="comment.text")
+
+
+def _validate(request: AnalyzeCommentRequest, max_chars: int) -> None:
+    _check_text(request.comment.text, max_chars)
     if request.comment.type == "HTML":
         raise PerspectiveError("Currently, only 'PLAIN_TEXT' comments are supported",
                                field="comment.type")
@@ -236,11 +239,7 @@ def suggest_score(site_id: int, request: SuggestCommentScoreRequest, max_chars: 
 ]:
     """Record a human's suggested scores as a label for retraining; Perspective's response."""
     text = request.comment.text
-    if not text.strip():
-        raise PerspectiveError("Comment must be non-empty.", "COMMENT_EMPTY", field="comment.text")
-    if len(text) > max_chars:
-        raise PerspectiveError(f"Comment text too long. The limit is {max_chars} characters.",
-                               "COMMENT_TOO_LONG", field="comment.text")
+    _check_text(text, max_chars)
     if not request.attribute_scores:
         raise PerspectiveError("attribute_scores must not be empty", field="attributeScores")
     scores: dict[str, float] = {}
