@@ -16,6 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     Migrations are not run here: `moderation db upgrade` (or `moderation up`) does that.
     """
     from moderation.api import register_api
+    from moderation.web import register_web
     from workers.celery_app import make_celery
 
     settings = settings or Settings.from_env()
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db.init_engine(settings.database_url)
     register_api(app)
+    register_web(app)
     if settings.preload_model:
         _warm_scorer(app)
     return app
