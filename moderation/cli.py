@@ -134,6 +134,41 @@ def keys_create(site_name: str, name: str) -> None:
 
 
 @main.group()
+def webhooks() -> None:
+    """Outbound webhooks: endpoints, the delivery log, redelivery."""
+
+
+@webhooks.command("add")
+@click.option("--site", "site_name", required=True, help="Site name; created if new.")
+@click.option("--url", required=True, help="The site's endpoint for decision events.")
+def webhooks_add(site_name: str, url: str) -> None:
+    """Send SITE's events to URL; prints the secret the site verifies signatures with."""
+    from moderation.services.webhooks_out import add_endpoint
+
+    with _database() as session:
+        endpoint, secret = add_endpoint(session, site_name, url)
+        click.echo(f"endpoint {endpoint.id}: {url}\nsigning secret: {secret}")
+
+
+@webhooks.command("redeliver")
+@click.option("--site", "site_name", required=True)
+@click.option("--delivery", "delivery_id", type=int, default=None,
+              help="One delivery by id (default: every dead delivery of the site).")
+def webhooks_redeliver(site_name: str, delivery_id: int | None) -> None:
+    """Queue deliveries again: one by id, or all that were given up on."""
+    from sqlalchemy import select
+
+    from moderation.entities import Site
+    from moderation.services.webhooks_out import redeliver
+
+    with _database() as session:
+        site = session.scalar(select(Site).where(Site.name == site_name))
+        if site is None:
+            raise click.ClickException(f"no site {site_name!r}")
+        click.echo(f"requeued {redeliver(session, site.id, delivery_id)} delivery(ies)")
+
+
+@main.group()
 def users() -> None:
     """Moderator accounts for the review page."""
 

@@ -60,6 +60,11 @@ class Settings:
     # Load the classifier when a web process starts rather than on its first synchronous
     # request (comments:analyze, Coral), which would otherwise wait ~1-3 s past Coral's 800 ms.
     preload_model: bool = True
+    # Outbound webhooks: how often new events are fanned out and due deliveries sent, and
+    # the first retry's delay (doubling each time: 5 s, 10 s, ... about 21 min in all).
+    webhook_interval_seconds: float = 2.0
+    webhook_backoff_seconds: float = 5.0
+    webhook_max_attempts: int = 8
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -90,6 +95,11 @@ class Settings:
             log_level=_env("MODERATION_LOG_LEVEL", "INFO"),
             preload_model=_env("MODERATION_PRELOAD_MODEL", "true").lower() not in (
                 "0", "false", "no"),
+            webhook_interval_seconds=_env_number("MODERATION_WEBHOOK_INTERVAL_SECONDS", 2.0,
+                                                 float),
+            webhook_backoff_seconds=_env_number("MODERATION_WEBHOOK_BACKOFF_SECONDS", 5.0,
+                                                float),
+            webhook_max_attempts=_env_number("MODERATION_WEBHOOK_MAX_ATTEMPTS", 8, int),
         )
         known = {f.name for f in fields(cls)}
         settings = replace(settings, **{k: v for k, v in overrides.items() if k in known})

@@ -85,6 +85,9 @@ def service_env(database_url: str, broker_url: str, data_dir: Path,
         "MODERATION_DATA_DIR": str(data_dir),
         "MODERATION_PENDING_GRACE_SECONDS": "3",
         "MODERATION_SWEEP_INTERVAL_SECONDS": "1",
+        "MODERATION_WEBHOOK_INTERVAL_SECONDS": "0.5",
+        "MODERATION_WEBHOOK_BACKOFF_SECONDS": "0.3",
+        "MODERATION_WEBHOOK_MAX_ATTEMPTS": "4",
         "MODERATION_LOG_LEVEL": "INFO",
     })
     env.update(extra)

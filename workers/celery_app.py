@@ -46,6 +46,10 @@ def make_celery(settings: Settings) -> Celery:
                 "task": "moderation.sweep_pending",
                 "schedule": settings.sweep_interval_seconds,
             },
+            "send-webhooks": {
+                "task": "moderation.dispatch_webhooks",
+                "schedule": settings.webhook_interval_seconds,
+            },
         },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
     )

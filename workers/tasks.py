@@ -53,3 +53,34 @@ def sweep_pending() -> int:
     settings = settings_of(app)
     ensure_engine(settings.database_url)
     return dispatch.sweep(app, settings.pending_grace_seconds, settings.score_batch_size)
+
+
+@app.task(name="moderation.dispatch_webhooks", acks_late=False)
+def dispatch_webhooks() -> int:
+    """Periodic: new events become deliveries; due deliveries are handed to workers."""
+    from moderation.db import session_scope
+    from moderation.services import webhooks_out
+
+    settings = settings_of(app)
+    ensure_engine(settings.database_url)
+    with session_scope() as session:
+        webhooks_out.fan_out(session)
+    with session_scope() as session:
+        due = webhooks_out.take_due(session)
+    for delivery_id in due:
+        deliver_webhook.delay(delivery_id)
+    return len(due)
+
+
+@app.task(name="moderation.deliver_webhook", autoretry_for=(DatabaseUnavailable,),
+          retry_backoff=2, max_retries=5)
+def deliver_webhook(delivery_id: int) -> str | None:
+    """Post one event to one endpoint; failures are rescheduled in the delivery log itself."""
+    from moderation.db import session_scope
+    from moderation.services import webhooks_out
+
+    settings = settings_of(app)
+    ensure_engine(settings.database_url)
+    with session_scope() as session:
+        return webhooks_out.deliver(session, delivery_id, settings.webhook_backoff_seconds,
+                                    settings.webhook_max_attempts)

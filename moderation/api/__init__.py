@@ -9,6 +9,7 @@ def register_api(app: Flask) -> None:
     from moderation.api import (
         comments,
         coral,
+        deliveries,
         errors,
         health,
         perspective,
@@ -27,3 +28,4 @@ def register_api(app: Flask) -> None:
     app.register_blueprint(perspective.bp)
     app.register_blueprint(coral.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(deliveries.bp)
