@@ -204,6 +204,9 @@ class Report(Base):
     reporter_id: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(String(50))
     note: Mapped[str] = mapped_column(Text, default="")
+    # How much this reader's reports count, from how often moderators upheld their earlier
+    # ones (1 for a reader with no track record); see services/reports.py.
+    weight: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

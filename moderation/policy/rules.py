@@ -68,6 +68,9 @@ class Policy(BaseModel):
     # What readers see while a comment waits; sensitive stories always stay hidden.
     visible_while_pending: bool = False
     visible_while_in_review: bool = False
+    # Reports from this many readers (weighted by their track record) hide a comment until a
+    # moderator decides; None never hides on reports alone.
+    hide_after_reports: float | None = Field(default=3.0, gt=0)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Policy:
