@@ -124,13 +124,44 @@ def keys() -> None:
 @keys.command("create")
 @click.option("--site", "site_name", required=True, help="Site name; created if new.")
 @click.option("--name", default="", help="A label for the key, e.g. 'cms-production'.")
-def keys_create(site_name: str, name: str) -> None:
+@click.option("--scope", "scopes", multiple=True,
+              type=click.Choice(["submit", "read", "moderate", "admin"]),
+              help="What the key may do (repeatable; default all four).")
+def keys_create(site_name: str, name: str, scopes: tuple[str, ...]) -> None:
     """Print a new API key for SITE. It is shown once; only its hash is stored."""
-    from moderation.services.keys import create_key
+    from moderation.services.keys import ALL_SCOPES, create_key
 
     with _database() as session:
-        raw = create_key(session, site_name, name=name)
+        raw = create_key(session, site_name, name=name, scopes=scopes or ALL_SCOPES)
     click.echo(raw)
+
+
+@keys.command("list")
+@click.option("--site", "site_name", required=True)
+def keys_list(site_name: str) -> None:
+    """SITE's keys: prefix, label, scopes, created, revoked (never the secret)."""
+    from moderation.services.keys import list_keys
+
+    with _database() as session:
+        for key in list_keys(session, site_name):
+            revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+            click.echo(f"{key.prefix}  {key.name or '-':<20} {','.join(key.scopes):<30} "
+                       f"created {key.created_at:%Y-%m-%d %H:%M}  {revoked}")
+
+
+@keys.command("revoke")
+@click.argument("prefix")
+def keys_revoke(prefix: str) -> None:
+    """Revoke the key mod_PREFIX_...; requests with it fail with 401 from now on."""
+    from moderation.errors import ServiceError
+    from moderation.services.keys import revoke_key
+
+    try:
+        with _database() as session:
+            revoke_key(session, prefix)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"revoked {prefix}")
 
 
 @main.group()

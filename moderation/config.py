@@ -65,6 +65,9 @@ class Settings:
     webhook_interval_seconds: float = 2.0
     webhook_backoff_seconds: float = 5.0
     webhook_max_attempts: int = 8
+    # Requests a minute per API key, and reports a minute per reader (0 = no limit).
+    rate_limit_per_key: int = 6000
+    rate_limit_per_reporter: int = 10
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -100,11 +103,18 @@ class Settings:
             webhook_backoff_seconds=_env_number("MODERATION_WEBHOOK_BACKOFF_SECONDS", 5.0,
                                                 float),
             webhook_max_attempts=_env_number("MODERATION_WEBHOOK_MAX_ATTEMPTS", 8, int),
+            rate_limit_per_key=_env_number("MODERATION_RATE_LIMIT_PER_KEY", 6000, int),
+            rate_limit_per_reporter=_env_number("MODERATION_RATE_LIMIT_PER_REPORTER", 10, int),
         )
         known = {f.name for f in fields(cls)}
         settings = replace(settings, **{k: v for k, v in overrides.items() if k in known})
         settings.validate()
         return settings
+
+    @property
+    def redis_url(self) -> str | None:
+        """The Redis the rate limits count in: the broker's, when the broker is Redis."""
+        return self.broker_url if self.broker_url.startswith(("redis://", "rediss://")) else None
 
     @property
     def embedded(self) -> bool:

@@ -15,6 +15,7 @@ from moderation.config import Settings
 from moderation.db import session_scope
 from moderation.errors import Forbidden, ServiceError
 from moderation.services.keys import Principal, authenticate
+from moderation.services.ratelimit import limiter_for
 
 if TYPE_CHECKING:
     from moderation.classifier import Scorer
@@ -76,6 +77,9 @@ def require_key(scope: str, query_key: bool = False) -> Callable[[F], F]:
                 caller = authenticate(session, _raw_key(query_key))
             if scope not in caller.scopes:
                 raise Forbidden(f"this key lacks the '{scope}' scope", field="Authorization")
+            config = settings()
+            limiter_for(config.redis_url).hit(f"key:{caller.key_prefix}",
+                                              config.rate_limit_per_key, "requests with this key")
             g.principal = caller
             return view(*args, **kwargs)
 
@@ -104,3 +108,11 @@ def parse(model: type[M]) -> M:
     if not isinstance(body, dict):
         raise BadBody("the body must be a JSON object", field="body")
     return model.model_validate(body)
+
+
+def limit_reporter(site_id: int, reporter_id: str) -> None:
+    """Reports a minute per reader of a site: one reader cannot flood the queue."""
+    config = settings()
+    limiter_for(config.redis_url).hit(f"reporter:{site_id}:{reporter_id}",
+                                      config.rate_limit_per_reporter, "reports by this reader",
+                                      field="reporter_id")

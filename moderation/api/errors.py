@@ -42,6 +42,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:
         headers = {"WWW-Authenticate": 'Bearer realm="moderation"'} if exc.status == 401 else None
+        headers = {**(headers or {}), **getattr(exc, "headers", {})} or None
         return error_response(exc.status, exc.code, exc.message, exc.field, headers=headers)
 
     @app.errorhandler(ValidationError)

@@ -68,7 +68,9 @@ def _perspective_error(exc: PerspectiveError) -> Response:
 
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError) -> Response:
-    return _google(exc.status, exc.message, None, exc.field)
+    response = _google(exc.status, exc.message, None, exc.field)
+    response.headers.update(getattr(exc, "headers", {}))
+    return response
 
 
 @bp.errorhandler(ValidationError)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from moderation.api.context import parse
+from moderation.api.context import limit_reporter, parse
 from moderation.db import session_scope
 from moderation.errors import Unauthorised
 from moderation.schemas import ReportWebhookIn
@@ -30,5 +30,6 @@ def report_webhook() -> ResponseReturnValue:
     except SignatureError as exc:
         raise Unauthorised(str(exc), field=SIGNATURE_HEADER) from exc
     report = parse(ReportWebhookIn)
+    limit_reporter(site_id, report.reporter_id)
     result = add_report(site_id, report.comment_id, report)
     return jsonify(result.model_dump()), 201 if result.counted else 200

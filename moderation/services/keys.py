@@ -60,3 +60,26 @@ def authenticate(session: Session, raw_key: str | None) -> Principal:
     if key is None or not matches or key.revoked_at is not None:
         raise Unauthorised("the API key is not valid", field="Authorization")
     return Principal(site_id=key.site_id, key_prefix=key.prefix, scopes=tuple(key.scopes))
+
+
+def list_keys(session: Session, site_name: str) -> list[ApiKey]:
+    from moderation.entities import Site
+
+    site = session.scalar(select(Site).where(Site.name == site_name))
+    if site is None:
+        return []
+    return list(session.scalars(select(ApiKey).where(ApiKey.site_id == site.id)
+                                .order_by(ApiKey.id)))
+
+
+def revoke_key(session: Session, prefix: str) -> ApiKey:
+    """Revoke a key by its public prefix (``mod_<prefix>_...``); it stops working at once."""
+    from moderation.entities import utcnow
+    from moderation.errors import NotFound
+
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None:
+        raise NotFound(f"no key with prefix {prefix!r}", field="prefix")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key
