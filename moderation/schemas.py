@@ -9,14 +9,56 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
                                        min_length=1, max_length=100)]
 
 
-class _In(BaseModel):
+def unstorable_reason(text: str) -> str | None:
+    """Why ``text`` cannot be stored as it is, or None.
+
+    PostgreSQL text cannot hold a NUL character and UTF-8 cannot encode a lone surrogate
+    (JSON's ``"\\ud800"``); both are refused at the edge with the field named, rather than
+    failing in the database after the request was accepted.
+    """
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone UTF-16 surrogate, which is not a character"
+    return None
+
+
+def check_storable(value: Any) -> Any:
+    """A field validator's body: refuse strings (or strings in lists and dict keys) that
+    cannot be stored."""
+    texts: list[str] = []
+    if isinstance(value, str):
+        texts = [value]
+    elif isinstance(value, list):
+        texts = [item for item in value if isinstance(item, str)]
+    elif isinstance(value, dict):
+        texts = [key for key in value if isinstance(key, str)]
+    for text in texts:
+        reason = unstorable_reason(text)
+        if reason:
+            raise ValueError(reason)
+    return value
+
+
+class StorableText(BaseModel):
+    """Base of every request model: each string field must be storable."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return check_storable(value)
+
+
+class _In(StorableText):
     # Unknown fields are ignored so a site can send what its own system has.
     model_config = ConfigDict(extra="ignore", str_max_length=20_000)
 
@@ -102,14 +144,15 @@ class RuleOut(BaseModel):
     tags: dict[str, dict[str, Any]]
 
 
-class _CoralIn(BaseModel):
+class _CoralIn(StorableText):
     # Coral's ExternalModerationRequest; later Coral versions may add fields.
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
 class CoralCommentIn(_CoralIn):
     body: Annotated[str, StringConstraints(min_length=1)]
-    parent_id: str | None = Field(default=None, alias="parentID", max_length=200)
+    # Stored as "coral:<parentID>" in a 200-character column.
+    parent_id: str | None = Field(default=None, alias="parentID", max_length=194)
 
 
 class CoralAuthorIn(_CoralIn):

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from moderation.schemas import ArticleIn
+from moderation.schemas import ArticleIn, StorableText
 
 
-class _In(BaseModel):
+class _In(StorableText):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 

@@ -115,3 +115,31 @@ def test_score_reads_a_file_and_reports_bad_lines(tmp_path):
     assert first["id"] == "ok"
     assert second == {"line": 2, "error": "validation_error", "field": "text",
                       "message": "Field required"}
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_the_example_news_site_runs_against_the_embedded_default(embedded):
+    """The README's example integration: posts comments with moderation.client, registers its
+    webhook endpoint, and every decision reaches it signed, over the webhook."""
+    url, key, data_dir = embedded
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLE / "news_site.py"), "--url", url, "--key", key,
+         "--comments", str(EXAMPLE / "comments.jsonl"), "--port", "0", "--timeout", "90"],
+        env=embedded_env(data_dir), capture_output=True, text=True, timeout=180)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    sent = [json.loads(line) for line in (EXAMPLE / "comments.jsonl").read_text().splitlines()]
+    assert f"{len(sent)} of {len(sent)} comments have a final state" in out
+    assert "0 deliveries refused" in out
+    rows = {line.split()[0]: line for line in out.splitlines()
+            if line.split() and line.split()[0] in {c["id"] for c in sent}
+            and line.rstrip().endswith(("webhook", "api"))}
+    assert rows.keys() == {c["id"] for c in sent}
+    # Each decision came over the signed webhook, not from polling the API.
+    assert all(line.rstrip().endswith("webhook") for line in rows.values()), out
+    threat = next(c["id"] for c in sent if "I will kill them" in c["text"])
+    assert "in_review" in rows[threat] and "threats" in rows[threat]
+    harmless = next(c["id"] for c in sent if "zebra crossing" in c["article"]["title"])
+    assert "approved" in rows[harmless] and "shown" in rows[harmless]
