@@ -67,6 +67,11 @@ def test_comments_on_sensitive_stories_stay_hidden_until_scored(client, auth):
         (lambda b: b.update(author={"name": "no id"}), "author.id"),
         (lambda b: b.update(created_at="yesterday"), "created_at"),
         (lambda b: b.update(parent_id=""), "parent_id"),
+        # PostgreSQL text cannot hold NUL; UTF-8 cannot encode a lone surrogate.
+        (lambda b: b.update(text="nul \x00 inside"), "text"),
+        (lambda b: b["article"].update(id="a\x00"), "article.id"),
+        (lambda b: b["article"].update(tags=["ok", "bad\x00"]), "article.tags"),
+        (lambda b: b.update(text="half a pair \ud800"), "text"),
     ],
 )
 def test_each_invalid_field_is_named_in_a_422(client, auth, mutate, field):
@@ -180,6 +185,15 @@ def test_an_empty_batch_is_refused(client, auth):
     response = client.post("/v1/comments:batch", json={"comments": []}, headers=auth)
     assert response.status_code == 422
     assert response.json["field"] == "comments"
+
+
+def test_unstorable_path_values_are_refused_not_looked_up(client, auth):
+    response = client.get("/v1/comments/c%00-1", headers=auth)
+    assert response.status_code == 422
+    assert response.json["field"] == "comment_id"
+    too_large = client.post("/v1/review-queue/99999999999/claim", headers=auth,
+                            json={"moderator": "sam"})
+    assert too_large.status_code == 404
 
 
 def test_unknown_comment_is_404(client, auth):
