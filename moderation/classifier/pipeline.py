@@ -260,6 +260,7 @@ def _fit_story(
     vectoriser: Any, X: sp.csr_matrix, examples: Sequence[Example], seed: int
 ) -> tuple[dict[str, CalibratedClassifierCV], dict[str, Any]]:
     from moderation.classifier.story import fit_story_models, load_training_examples
+    from moderation.classifier.story_cues import StoryCues
 
     story_examples = load_training_examples()
     clean = [i for i, e in enumerate(examples) if all(v == 0 for v in e.labels)]
@@ -267,16 +268,21 @@ def _fit_story(
     chosen = sorted(rng.choice(len(clean), size=min(STORY_ACCEPTABLE, len(clean)),
                                replace=False).tolist())
     acceptable = X[[clean[i] for i in chosen]]
+    # Cue features (story.StoryCues) of the general comments: they have no headline.
+    cues = StoryCues(vectoriser)
+    acceptable_cues = cues.features([examples[clean[i]].text for i in chosen], [""] * len(chosen))
 
     def vectorise(texts: list[str]) -> sp.csr_matrix:
         counts = vectoriser.named_steps["counts"].transform([normalise_text(t) for t in texts])
         return vectoriser.named_steps["tfidf"].transform(counts)
 
-    models = fit_story_models(vectorise, story_examples, acceptable, seed)
+    models = fit_story_models(vectorise, story_examples, acceptable, seed, cues=cues,
+                              acceptable_cues=acceptable_cues)
     summary = {
         "examples": len(story_examples),
         "acceptable": acceptable.shape[0],
         "positives": {rule: sum(e.labels[rule] for e in story_examples) for rule in models},
+        "cue_features": len(cues.names),
     }
     for model in models.values():
         for calibrated in model.calibrated_classifiers_:

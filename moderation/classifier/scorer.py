@@ -25,6 +25,7 @@ from moderation.classifier.evidence import batch_counts, batch_evidence
 from moderation.classifier.normalise import normalise
 from moderation.classifier.rules import rule_ids
 from moderation.classifier.story import gate
+from moderation.classifier.story_cues import StoryCues, cue_fingerprint
 from moderation.classifier.types import (
     ModelIntegrityError,
     RuleScore,
@@ -129,7 +130,13 @@ class Scorer:
         # The spam rule's own model on the raw text replaces the shared model's spam score.
         self._spam_model = spam_model
         self._models = {**models, **(story_models or {})}
-        self._coef = {rule: _coefficients(clf) for rule, clf in self._models.items()}
+        # Story models may also weigh cue features (``story.StoryCues``): columns after the
+        # shared ones, computed per batch from the same counts plus the headline.
+        self._n_shared = int(self._tfidf.idf_.shape[0])
+        self._story_cues = self._cues_for(vectoriser, story_models or {})
+        full = {rule: _coefficients(clf) for rule, clf in self._models.items()}
+        self._cue_width = {rule: len(c) - self._n_shared for rule, c in full.items()}
+        self._coef = {rule: c[: self._n_shared] for rule, c in full.items()}
         self._coef_rules = list(self._coef)
         self._weights = (
             np.column_stack([self._coef[r] for r in self._coef_rules]).astype(np.float64)
@@ -143,48 +150,94 @@ class Scorer:
             raise ModelIntegrityError(f"models for rules not in the rule list: {sorted(unknown)}")
         self._fast = self._build_fast_path()
 
-    def _build_fast_path(self) -> tuple[NDArray[np.float64], NDArray[np.float64],
-                                        NDArray[np.float64], NDArray[np.float64]] | None:
-        """Stacked (weights, intercepts, a, b) of every learned rule, or None to use sklearn."""
+    def _cues_for(self, vectoriser: Any, story_models: dict[str, Any]) -> StoryCues | None:
+        """The cue extractor when any story model was fitted with cues (same definitions)."""
+        prints = {getattr(m, "story_cues_", None) for m in story_models.values()} - {None}
+        if not prints:
+            return None
+        if prints != {cue_fingerprint()}:
+            raise ModelIntegrityError(
+                f"story models were fitted with other cue definitions ({sorted(map(str, prints))}"
+                f", this code has {cue_fingerprint()})")
+        cues = StoryCues(vectoriser)
+        for rule, model in story_models.items():
+            width = len(_coefficients(model)) - self._n_shared
+            if width != (cues.n_features if hasattr(model, "story_cues_") else 0):
+                raise ModelIntegrityError(f"story model {rule} has {width} cue weights, "
+                                          f"expected {cues.n_features}")
+        return cues
+
+    def _build_fast_path(self) -> tuple[NDArray[np.float64], NDArray[np.float64] | None,
+                                        NDArray[np.float64], NDArray[np.float64],
+                                        NDArray[np.float64]] | None:
+        """Stacked (weights, cue weights, intercepts, a, b) of every learned rule, or None to
+        use sklearn. Cue weights are zero for rules without cue features."""
         if not self._models or self._coef_rules != list(self._models):
             return None
         parts = [_fast_linear(self._models[r]) for r in self._coef_rules]
         if any(p is None for p in parts):
             return None
+        n_cues = self._story_cues.n_features if self._story_cues is not None else 0
+        cue_weights = np.zeros((n_cues, len(parts)))
+        for j, part in enumerate(parts):
+            if part is not None and part[0].shape[0] > self._n_shared:
+                cue_weights[:, j] = part[0][self._n_shared:]
         fast = (
-            np.column_stack([p[0] for p in parts if p is not None]),
+            np.column_stack([p[0][: self._n_shared] for p in parts if p is not None]),
+            cue_weights if n_cues else None,
             np.array([p[1] for p in parts if p is not None]),
             np.array([p[2] for p in parts if p is not None]),
             np.array([p[3] for p in parts if p is not None]),
         )
-        # Check the shortcut on random sparse rows before trusting it.
+        # Check the shortcut on random sparse rows (and random cue rows) before trusting it.
         import scipy.sparse as sp
 
-        probe = sp.random(8, fast[0].shape[0], density=0.001, format="csr", random_state=0,
+        probe = sp.random(8, self._n_shared, density=0.001, format="csr", random_state=0,
                           dtype=np.float64)
-        expected = np.column_stack(
-            [clf.predict_proba(probe)[:, 1] for clf in self._models.values()]
-        )
-        if not np.allclose(self._apply_fast(fast, probe), expected, atol=1e-9):
+        cues = np.random.default_rng(0).random((8, n_cues)) if n_cues else None
+        expected = np.column_stack([
+            self._model_proba(rule, probe, cues) for rule in self._coef_rules
+        ])
+        if not np.allclose(self._apply_fast(fast, probe, cues), expected, atol=1e-9):
             return None
         return fast
 
+    def _model_proba(self, rule: str, features: Any, cues: NDArray[np.float64] | None
+                     ) -> NDArray[np.float64]:
+        """scikit-learn's probability of one learned rule (cue columns appended if it has
+        them)."""
+        clf = self._models[rule]
+        if self._cue_width[rule] > 0:
+            import scipy.sparse as sp
+
+            if cues is None:
+                raise ValueError(f"{rule} needs cue features")
+            features = sp.hstack([features, sp.csr_matrix(cues)]).tocsr()
+        return np.asarray(clf.predict_proba(features)[:, 1], dtype=np.float64)
+
     @staticmethod
-    def _apply_fast(fast: tuple[NDArray[np.float64], ...], features: Any) -> NDArray[np.float64]:
-        weights, intercepts, a, b = fast
+    def _apply_fast(fast: tuple[Any, ...], features: Any,
+                    cues: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+        weights, cue_weights, intercepts, a, b = fast
         logits = np.asarray(features @ weights, dtype=np.float64) + intercepts
+        if cue_weights is not None and cues is not None:
+            logits += cues @ cue_weights
         proba = 1.0 / (1.0 + np.exp(a * logits + b))
         proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
         return proba
 
-    def _learned(self, features: Any) -> dict[str, NDArray[np.float64]]:
+    def _cues(self, counts: Any, normalised: Sequence[str],
+              titles: Sequence[str]) -> NDArray[np.float64] | None:
+        if self._story_cues is None:
+            return None
+        return self._story_cues.transform(counts, normalised, titles)
+
+    def _learned(self, features: Any, cues: NDArray[np.float64] | None = None
+                 ) -> dict[str, NDArray[np.float64]]:
         if self._fast is not None:
-            proba = self._apply_fast(self._fast, features)
+            proba = self._apply_fast(self._fast, features, cues)
             return {rule: proba[:, j] for j, rule in enumerate(self._coef_rules)}
-        return {
-            rule: np.asarray(clf.predict_proba(features)[:, 1], dtype=np.float64)
-            for rule, clf in self._models.items()
-        }
+        return {rule: self._model_proba(rule, features, cues) for rule in self._models}
 
     def score_many(self, inputs: Sequence[ScoringInput]) -> list[dict[str, RuleScore]]:
         """One ``{rule_id: RuleScore}`` per input, in order, covering every rule id."""
@@ -207,10 +260,11 @@ class Scorer:
         features = self._tfidf.transform(counts).tocsr()
         extra = ({name: np.asarray(model.predict_proba(features)[:, 1], dtype=np.float64)
                   for name, model in self._auxiliary.items()} if auxiliary else {})
-        learned = self._with_spam(self._learned(features), [item.text for item in items])
+        titles = [item.article_title for item in items]
+        cues = self._cues(counts, [n.text for n in norms], titles)
+        learned = self._with_spam(self._learned(features, cues), [item.text for item in items])
         if self._story:
             tags = [item.article_tags for item in items]
-            titles = [item.article_title for item in items]
             for rule in self._story:
                 learned[rule] = gate(rule, learned[rule], tags, titles)
         wanted = [
@@ -264,8 +318,10 @@ class Scorer:
 
     def learned_scores(self, texts: Sequence[str]) -> dict[str, NDArray[np.float64]]:
         """Model-only probabilities per learned rule (no detectors); used by evaluation."""
-        counts = self._counts.transform([normalise(t).text for t in texts])
-        return self._with_spam(self._learned(self._tfidf.transform(counts)), texts)
+        normalised = [normalise(t).text for t in texts]
+        counts = self._counts.transform(normalised)
+        cues = self._cues(counts, normalised, [""] * len(normalised))
+        return self._with_spam(self._learned(self._tfidf.transform(counts), cues), texts)
 
     def _with_spam(self, learned: dict[str, NDArray[np.float64]],
                    raw_texts: Sequence[str]) -> dict[str, NDArray[np.float64]]:

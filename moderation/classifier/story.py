@@ -10,6 +10,9 @@ complainant only on a story about a sexual offence. The text model learns *what 
 remark* it is from examples on stories where the rule applies; the gate then scales its
 score by whether the rule applies to this story. Victim-blaming is wrong on any story, so
 it has no gate (the policy makes it stricter on `sexual-offences` stories).
+
+Cue features (``story_cues.py``) add hand-written lexicons of what each rule looks like to
+the shared n-grams for the rules in ``CUE_RULES``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moderation.classifier.rules import STORY_RULES
+from moderation.classifier.story_cues import CUE_RULES, StoryCues, cue_fingerprint
 
 __all__ = [
     "EVAL_FILE",
@@ -145,41 +149,77 @@ def gate(rule: str, probabilities: NDArray[np.float64], tags: Sequence[Iterable[
     return probabilities * factors
 
 
-def _training_rows(rule: str, examples: Sequence[StoryExample]) -> tuple[list[str], list[int]]:
-    """Examples on stories where the rule applies.
+def _training_rows(rule: str, examples: Sequence[StoryExample]) -> list[int]:
+    """Indices of the examples on stories where the rule applies.
 
     An example off its story says nothing about the remark itself (the same words are
     fine there), so it is left out rather than taught as a negative. The writer's tags
     define what a label means; the headline is not consulted here.
     """
-    chosen = [e for e in examples if applies(rule, e.tags)]
-    return [e.text for e in chosen], [e.labels[rule] for e in chosen]
+    return [i for i, e in enumerate(examples) if applies(rule, e.tags)]
 
 
 def fit_story_models(vectorise: Any, examples: Sequence[StoryExample], acceptable: Any,
-                     seed: int) -> dict[str, Any]:
-    """One calibrated logistic regression per story rule over the shared features.
+                     seed: int, cues: StoryCues | None = None,
+                     acceptable_cues: NDArray[np.float64] | None = None) -> dict[str, Any]:
+    """One calibrated logistic regression per story rule over the shared features, plus the
+    cue features for the rules in ``CUE_RULES`` when ``cues`` is given.
 
     ``vectorise`` maps a list of raw texts to the fitted TF-IDF features (normalisation
     included), so these rules cost one extra dot product at scoring time; ``acceptable`` is
-    the feature matrix of general comments that break no rule, negatives for every rule.
+    the feature matrix of general comments that break no rule, negatives for every rule
+    (``acceptable_cues`` their cue rows, headline-less). A model fitted with cues carries
+    ``story_cues_`` (the cue fingerprint) so the scorer can refuse a mismatch.
     """
     import scipy.sparse as sp
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
+    shared = vectorise([e.text for e in examples]).tocsr()
+    own_cues = (cues.features([e.text for e in examples], [e.title for e in examples])
+                if cues is not None else None)
+    if cues is not None and acceptable_cues is None:
+        raise ValueError("acceptable_cues is required with cues")
+    # Columns no training row uses get a zero weight anyway; leaving them out of the fit
+    # makes it about three times faster (L-BFGS works on the full weight vector).
+    used = np.flatnonzero(np.asarray(abs(shared).sum(axis=0)).ravel()
+                          + np.asarray(abs(acceptable).sum(axis=0)).ravel())
     models: dict[str, Any] = {}
     for rule in STORY_RULES:
-        texts, own_labels = _training_rows(rule, examples)
-        features = sp.vstack([vectorise(texts), acceptable]).tocsr()
-        labels = np.asarray(own_labels + [0] * acceptable.shape[0], dtype=np.int8)
+        rows = _training_rows(rule, examples)
+        blocks = [sp.vstack([shared[rows], acceptable]).tocsr()[:, used]]
+        with_cues = own_cues is not None and rule in CUE_RULES
+        if with_cues and own_cues is not None and acceptable_cues is not None:
+            blocks.append(sp.csr_matrix(np.vstack([own_cues[rows], acceptable_cues])))
+        features = sp.hstack(blocks).tocsr()
+        labels = np.asarray([examples[i].labels[rule] for i in rows] + [0] * acceptable.shape[0],
+                            dtype=np.int8)
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
         model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", max_iter=2000,
                                    random_state=seed)
         calibrated = CalibratedClassifierCV(model, method="sigmoid", cv=folds, ensemble=False)
-        models[rule] = calibrated.fit(features, labels)
+        calibrated.fit(features, labels)
+        _expand_columns(calibrated, used, shared.shape[1])
+        if with_cues:
+            calibrated.story_cues_ = cue_fingerprint()
+        models[rule] = calibrated
     return models
+
+
+def _expand_columns(model: Any, used: NDArray[np.int64], n_shared: int) -> None:
+    """Put a model fitted on the ``used`` shared columns (then any cue columns) back on the
+    full shared space: unused columns get weight 0."""
+    for calibrated in model.calibrated_classifiers_:
+        estimator = calibrated.estimator
+        coef = np.asarray(estimator.coef_)
+        n_extra = coef.shape[1] - used.size
+        full = np.zeros((coef.shape[0], n_shared + n_extra), dtype=coef.dtype)
+        full[:, used] = coef[:, : used.size]
+        full[:, n_shared:] = coef[:, used.size:]
+        estimator.coef_ = full
+        estimator.n_features_in_ = full.shape[1]
+        model.n_features_in_ = full.shape[1]
 
 
 def precision_at_recall(labels: NDArray[np.int8], scores: NDArray[np.float64],
