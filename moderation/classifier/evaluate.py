@@ -437,17 +437,33 @@ def main(data_dir: Path, models_dir: Path, quick: bool = False,
 def perspective_main(data_dir: Path, models_dir: Path) -> int:
     """``--perspective``: the cross-fitted comparison, recorded in the current version's
     metrics.json and model card."""
-    from moderation.classifier.model_card import write_model_card
     from moderation.classifier.perspective_eval import format_report, run_perspective_comparison
 
     report = run_perspective_comparison(data_dir)
     print(format_report(report))
-    version = read_current_version(models_dir)
-    version_dir = models_dir / version
+    record(models_dir, data_dir, "perspective_comparison", report)
+    return 0 if report["gn"]["passed"] and report["gc"]["passed"] else 1
+
+
+def record(models_dir: Path, data_dir: Path, key: str, report: dict[str, Any]) -> None:
+    """Keep ``report`` under ``key`` in the current version's metrics.json and rewrite its
+    model card."""
+    from moderation.classifier.model_card import write_model_card
+
+    version_dir = models_dir / read_current_version(models_dir)
     manifest = json.loads((version_dir / "manifest.json").read_text("utf-8"))
     path = version_dir / "metrics.json"
     metrics: dict[str, Any] = json.loads(path.read_text("utf-8")) if path.is_file() else {}
-    metrics["perspective_comparison"] = _rounded(report)
+    metrics[key] = _rounded(report)
     path.write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
     write_model_card(version_dir / "MODEL_CARD.md", manifest, metrics, data_dir)
-    return 0 if report["gn"]["passed"] and report["gc"]["passed"] else 1
+
+
+def ceilings_main(data_dir: Path, models_dir: Path, with_embeddings: bool) -> int:
+    """``--ceilings``: what the data allow for the targets the model misses (ceilings.py)."""
+    from moderation.classifier.ceilings import format_ceilings, run_ceilings
+
+    report = run_ceilings(data_dir, with_embeddings=with_embeddings)
+    print(format_ceilings(report))
+    record(models_dir, data_dir, "ceilings", report)
+    return 0
