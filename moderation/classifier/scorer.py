@@ -281,6 +281,7 @@ class Scorer:
             for c, rule in enumerate(self._coef_rules):
                 if rule in TAGGED_RULES and learned[rule][k] >= EVIDENCE_MIN_SCORE:
                     evidence[(k, c)] = tuple(spans)
+        evidence.update(self._identifying_evidence(items, norms, learned))
         results: list[dict[str, RuleScore]] = []
         for k, (item, norm) in enumerate(zip(items, norms, strict=True)):
             scored: dict[str, RuleScore] = {}
@@ -294,6 +295,24 @@ class Scorer:
                 scored[rule] = RuleScore(score, merge_spans(spans))
             results.append(scored)
         return results, extra
+
+    def _identifying_evidence(self, items: Sequence[ScoringInput], norms: Sequence[Any],
+                              learned: dict[str, NDArray[np.float64]]
+                              ) -> dict[tuple[int, int], tuple[tuple[int, int], ...]]:
+        """For victim identification, the details that point at a person (names, streets,
+        workplaces, relatives) rather than the words that raised its score, where found."""
+        rule = "victim-identification"
+        if rule not in learned or rule not in self._coef:
+            return {}
+        from moderation.classifier.story_cues import identifying_spans
+
+        column = self._coef_rules.index(rule)
+        found = {}
+        for k in np.flatnonzero(learned[rule] >= EVIDENCE_MIN_SCORE).tolist():
+            spans = identifying_spans(norms[k], items[k].text, items[k].article_title)
+            if spans:
+                found[(k, column)] = tuple(spans)
+        return found
 
     def _tagged_spans(self, items: Sequence[ScoringInput], norms: Sequence[Any],
                       learned: dict[str, NDArray[np.float64]]) -> dict[int, list[tuple[int, int]]]:

@@ -25,8 +25,8 @@ from numpy.typing import NDArray
 
 from moderation.classifier.normalise import normalise_text
 
-__all__ = ["CUE_PHRASES", "CUE_RULES", "GIVEN_NAMES", "StoryCues", "cue_fingerprint",
-           "cue_names"]
+__all__ = ["CUE_PHRASES", "CUE_RULES", "GIVEN_NAMES", "IDENTIFYING_CUES", "StoryCues",
+           "cue_fingerprint", "cue_names", "identifying_spans"]
 
 
 # Hand-written lexicons of what each rule looks like (and of what its hard negatives look like),
@@ -419,3 +419,48 @@ def _hashed_columns(word: Any, grams: list[str]) -> dict[str, int]:
         if len(cols) == 1:
             column[g] = cols.pop()
     return column
+
+
+# The cues that point at a person: what a moderator must see highlighted in a comment flagged
+# for victim identification (the words that push its score up are often "knows" or "from").
+IDENTIFYING_CUES = ("vi_its", "vi_place", "vi_school", "vi_work", "vi_rel_his", "vi_rel_her",
+                    "vi_social", "vi_jigsaw", "vi_age")
+_PHRASE_SEPARATOR = r"\W+"
+_identifying: re.Pattern[str] | None = None
+_names: re.Pattern[str] | None = None
+# Capitalised words next to a cue are the name it points at: a surname after a given name
+# ("Jenny Walsh"), the name before a street word ("Albert Road"), the place after "works at"
+# ("the Co-op").
+_PROPER = r"[A-Z][\w'&-]*"
+_FOLLOWING = re.compile(rf"\s+(?:the\s+)?{_PROPER}(?:\s+{_PROPER})*")
+_PRECEDING = re.compile(rf"(?:{_PROPER}\s+)+$")
+
+
+def _phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str]:
+    alternatives = sorted({_PHRASE_SEPARATOR.join(map(re.escape, p.split())) for p in phrases},
+                          key=len, reverse=True)
+    return re.compile(rf"\b(?:{'|'.join(alternatives)})\b")
+
+
+def identifying_spans(normalised: Any, source: str, title: str) -> list[tuple[int, int]]:
+    """Spans of ``source`` (the comment as written) that identify a person: the identifying
+    cues' phrases, and given names the headline does not carry, with a surname after them.
+    ``normalised`` is the normaliser's :class:`~moderation.classifier.normalise.Normalised`
+    of ``source``."""
+    global _identifying, _names
+    if _identifying is None or _names is None:
+        _identifying = _phrase_pattern(
+            [p for cue in IDENTIFYING_CUES for pattern in CUE_PHRASES[cue]
+             for p in _expand(pattern)])
+        _names = _phrase_pattern(sorted(GIVEN_NAMES))
+    text = normalised.text
+    found = [normalised.span_to_source(m.start(), m.end()) for m in _identifying.finditer(text)]
+    in_title = {m.group(0) for m in _names.finditer(normalise_text(title))} if title else set()
+    found += [normalised.span_to_source(m.start(), m.end()) for m in _names.finditer(text)
+              if m.group(0) not in in_title]
+    spans = []
+    for start, end in found:
+        before = _PRECEDING.search(source, 0, start)
+        after = _FOLLOWING.match(source, end)
+        spans.append((before.start() if before else start, after.end() if after else end))
+    return sorted(spans)

@@ -144,3 +144,28 @@ def test_importing_the_package_loads_no_model_and_no_sklearn() -> None:
         "assert 'sklearn' not in sys.modules and 'skops' not in sys.modules, 'heavy import'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_victim_identification_evidence_points_at_the_identifying_details(
+        scorer: Scorer) -> None:
+    text = ("Everyone on the estate knows it was Jenny Walsh from Albert Road who went to the "
+            "police, she works at the Co-op on the high street.")
+    result = scorer.score(ScoringInput(text, "Man, 34, charged with rape after incident in Ashford",
+                                       ("sexual-offences",)))["victim-identification"]
+    assert result.score >= 0.5
+    shown = [text[a:b] for a, b in result.evidence]
+    assert "Jenny Walsh" in shown
+    assert "Albert Road" in shown
+    assert any("Co-op" in s for s in shown)
+
+
+def test_a_name_in_the_headline_is_not_identifying_evidence() -> None:
+    from moderation.classifier.normalise import normalise
+    from moderation.classifier.story_cues import identifying_spans
+
+    text = "Craig Dobson did it and his sister Kelly knows"
+    shown = [text[a:b] for a, b in identifying_spans(normalise(text), text,
+                                                     "Craig Dobson denies rape")]
+    assert not any("Craig" in s for s in shown)
+    assert any("Kelly" in s for s in shown)
+    assert identifying_spans(normalise("I was attacked at 19"), "I was attacked at 19", "") == []
