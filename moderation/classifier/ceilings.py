@@ -94,6 +94,7 @@ def _civil(data_dir: Path, folds: np.ndarray, extra: np.ndarray | None) -> dict[
 
 def _davidson(data_dir: Path, folds: np.ndarray) -> dict[str, Any]:
     from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
 
     rows = list(read_csv(data_dir / "davidson" / "labeled_data.csv"))
     X = _features([r["tweet"] for r in rows])
@@ -103,7 +104,8 @@ def _davidson(data_dir: Path, folds: np.ndarray) -> dict[str, Any]:
         pred = np.zeros_like(y)
         for fold in sorted(set(folds.tolist())):
             train, test = folds != fold, folds == fold
-            model = LogisticRegression(C=C, max_iter=3000)
+            model = OneVsRestClassifier(LogisticRegression(
+                C=C, class_weight="balanced", solver="liblinear", max_iter=1000))
             pred[test] = model.fit(X[train], y[train]).predict(X[test])
         f1s = [f1_score(y == c, pred == c) for c in (0, 1, 2)]
         by_c[f"{C:g}"] = {"macro_f1": float(np.mean(f1s)), "hate_f1": float(f1s[0])}
