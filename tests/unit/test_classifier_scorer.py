@@ -107,6 +107,18 @@ def test_personal_data_and_spam_come_from_detectors(scorer: Scorer) -> None:
     assert scores(scorer, spam)["spam"] > 0.9
 
 
+@pytest.mark.parametrize("text", [
+    "The inspection report is on cqc.org.uk if anyone doubts what the families say.",
+    "We paid £40 for the parking permit and there are still never any spaces.",
+    "Anyone who saw the crash please ring Kent Police on 01622 690690, quoting the date.",
+    "Read the coroner's findings at https://www.judiciary.uk/prevention-of-future-death-reports/",
+])
+def test_a_readers_link_price_or_number_is_not_held_as_spam(scorer: Scorer, text: str) -> None:
+    # Below the default policy's spam review threshold (0.6): links, prices and phone numbers
+    # alone do not make a comment spam (spam_augment.py says why the model needed telling).
+    assert scores(scorer, text)["spam"] < 0.6
+
+
 def test_results_cover_every_rule_with_valid_scores_and_spans(scorer: Scorer) -> None:
     texts = [
         "",
