@@ -349,9 +349,26 @@ def fit_spam_model(
     }
 
 
+# classifier id -> (classifier, its linear parts): widening a million float32 coefficients to
+# float64 costs about 1.3 ms, too much to repeat for every batch.
+_LINEAR: dict[int, tuple[Any, tuple[np.ndarray, float, float, float]]] = {}
+
+
 def _linear_parts(model: dict[str, Any]) -> tuple[np.ndarray, float, float, float]:
     """(coef, intercept, a, b) of the single Platt-calibrated logistic regression."""
-    (calibrated,) = model["classifier"].calibrated_classifiers_
+    classifier = model["classifier"]
+    cached = _LINEAR.get(id(classifier))
+    if cached is not None and cached[0] is classifier:
+        return cached[1]
+    if len(_LINEAR) > 8:
+        _LINEAR.clear()
+    parts = _read_linear_parts(classifier)
+    _LINEAR[id(classifier)] = (classifier, parts)
+    return parts
+
+
+def _read_linear_parts(classifier: Any) -> tuple[np.ndarray, float, float, float]:
+    (calibrated,) = classifier.calibrated_classifiers_
     (calibrator,) = calibrated.calibrators
     est = calibrated.estimator
     return (np.asarray(est.coef_, dtype=np.float64)[0], float(np.ravel(est.intercept_)[0]),
