@@ -327,8 +327,10 @@ def load_identity_statements(
 
 def load_project_examples(data_dir: Path) -> list[Example]:
     """The project's own threat / abuse / hate / obscene / spam examples in UK news-comment
-    voice (``examples/general_rules_train.jsonl``): the public sets have about a hundred
-    threats, none of them British, and the model missed realistic ones.
+    voice (``examples/general_rules_train*.jsonl``): the public sets have about a hundred
+    threats, none of them British, and the model missed realistic ones. The second file holds
+    benign wishes ("hope they catch him soon") against wished violence in the same frames: the
+    first taught the threats model that "hope ... him" means a threat.
 
     ``data_dir`` is unused (the file ships with the code); texts that also appear in the
     independent evaluation file are left out.
@@ -341,11 +343,10 @@ def load_project_examples(data_dir: Path) -> list[Example]:
     with (EXAMPLES_DIR / "story_rules_eval.jsonl").open(encoding="utf-8") as handle:
         held_out = {text_key(json.loads(line)["text"]) for line in handle if line.strip()}
     out = []
-    with (EXAMPLES_DIR / "general_rules_train.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            row = json.loads(line)
+    for path in sorted(EXAMPLES_DIR.glob("general_rules_train*.jsonl")):
+        with path.open(encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle if line.strip()]
+        for row in rows:
             if text_key(row["text"]) in held_out:
                 continue
             labels = {rule: int(row["labels"][rule]) for rule in LEARNED_RULES}
