@@ -66,7 +66,10 @@ LABEL_MAPPING: tuple[tuple[str, str, str], ...] = (
     (
         "sms_spam, youtube_spam",
         "spam",
-        "spam → spam (and not abuse/threat/hate); ham → negative for every rule",
+        "spam → spam (and not abuse/threat/hate); ham → negative for every rule. The spam "
+        "model also sees acceptable public comments (Civil Comments, Wikipedia, the project's "
+        "own) with a reader's phone number, a price or a link to a public site added, or in "
+        "capitals, 1,500 of each (`spam_augment.py`), so that these alone do not read as spam",
     ),
     (
         "wiki_context_toxicity `gn.csv`, `gc.csv`",
@@ -104,9 +107,12 @@ LIMITATIONS = """\
 - **threats** has few labelled positives (about 100 in Civil Comments, the rest the project's
   own UK-voice examples), so its learned score is modest for anything but explicit text.
   High scores come mostly from the `threat-phrases` detector (first-person intent,
-  incitement such as "someone should stab him", wished violence, intimidation); threats
-  phrased otherwise are under-scored. Labelled threats from a publisher's own queue are the
-  most valuable next data.
+  incitement such as "someone should stab him", wished violence, hoped-for violence such as
+  "hope he dies a slow death", intimidation); threats phrased otherwise are under-scored.
+  Most of the learned model's positives are the project's own, and many begin "hope"; its
+  hand-written kind wishes ("hope they catch him soon") count 30 times so that a kind wish
+  is not read as a threat. Labelled threats from a publisher's own queue are the most
+  valuable next data.
 - Within Civil Comments (every comment there was found toxic by someone) the four types
   separate only moderately, and the labels are majorities of three annotators who often
   disagree; "What the data allow" below measures how far any model of this family gets.

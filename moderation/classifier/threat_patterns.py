@@ -54,6 +54,25 @@ _PASSIVES = (
 )
 _PASSIVE = "(?:" + "|".join(_PASSIVES) + ")"
 
+# Hoped-for violence: "hope he dies a slow death", "I hope someone gives him a good kicking".
+# The wish word alone is everyday kindness ("hope they catch him soon"), so the pattern needs a
+# violent outcome in the same clause, and no negation or first person in between ("hope nobody
+# gets hurt", "I hope he doesn't die", "I wish I could die" are not threats to anyone).
+_WISH = r"(?:hope|hoping|hopefully|wish|pray|praying)"
+_WISH_FILLER = (
+    r"(?:(?!(?:not|never|no|nobody|noone|none|i|me|myself|we|us|i'm|i'd|i'll)\b)"
+    r"(?![\w']*n't\b)[\w']+\s+){0,8}?"
+)
+_OUTCOME = (
+    r"(?:dies|die a|drops dead|gets? (?:killed|stabbed|shot|beaten|battered|knifed|glassed|"
+    r"raped|murdered|hanged|lynched|run over|set on fire|burnt|burned|kicked in|his head kicked)|"
+    r"(?:is|are|be) (?:killed|stabbed|shot|beaten up|battered|raped|murdered|knifed|hanged|"
+    r"lynched|set alight|burned alive|burnt alive)|burns? (?:down|alive|to death)|"
+    r"(?:gives?|giving|gets?|getting) (?:\w+ )?(?:a |the )?(?:good |proper |right )?"
+    r"(?:kicking|beating|hiding|battering|pasting)|"
+    r"(?:slow|painful|horrible|agonising|agonizing|nasty) death|body ?bag|a bullet)"
+)
+
 THREAT_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
     # "I will kill you", "we're going to find you and hurt you"
     (
@@ -82,6 +101,12 @@ THREAT_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
         ),
         0.75,
     ),
+    # "hope he dies a slow death", "pray someone gives him a good kicking"
+    (
+        "hoped-violence",
+        re.compile(rf"\b{_WISH}\s+{_WISH_FILLER}{_OUTCOME}\b"),
+        0.75,
+    ),
     # intimidation without a violent verb
     (
         "intimidation",
@@ -105,6 +130,7 @@ THREAT_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
 # case-folded text): the pattern is tried only when one of its words is present. Only for the
 # patterns whose search costs more than this check (the other two fail fast at "i"/"we"/...).
 _NEEDS: dict[str, tuple[str, ...]] = {
+    "hoped-violence": ("hope", "wish", "pray"),
     "wished-violence": _PASSIVES,
     "intimidation": (
         "know where ", "watch your back", "your days are numbered", "sleep with one eye open",

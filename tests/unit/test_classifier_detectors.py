@@ -140,6 +140,9 @@ def test_emails_are_not_counted_as_links() -> None:
         ("he deserves to be shot", "he deserves to be shot"),
         ("i'll k1ll u", "i'll k1ll u"),
         ("I\u2019m going to slit your throat", "I\u2019m going to slit your throat"),
+        ("Hope he dies a slow death.", "Hope he dies"),
+        ("I hope someone gives him a good kicking", "hope someone gives him a good kicking"),
+        ("Pray for the family. And pray he gets stabbed in there", "pray he gets stabbed"),
     ],
 )
 def test_threat_phrases(text: str, phrase: str) -> None:
@@ -160,6 +163,12 @@ def test_threat_phrases(text: str, phrase: str) -> None:
         "you're dead wrong about this",
         "The gunman shot him twice",
         "The bill should be killed off",
+        "I hope nobody gets hurt on that junction",
+        "I hope he doesn't die",
+        "I wish I could die some days",
+        "Hope the lad who was stabbed pulls through",
+        "Hope she recovers from the beating she took",
+        "Hope they catch the man who shot him",
     ],
 )
 def test_not_threat_phrases(text: str) -> None:

@@ -49,12 +49,46 @@ def test_shipped_artefact_is_small_and_loads() -> None:
     assert load_scorer(MODELS).version == version
 
 
-@pytest.mark.parametrize(
-    "text", ["I know where you live and I will kill you", "someone should stab him"]
-)
+@pytest.mark.parametrize("text", [
+    "I know where you live and I will kill you", "someone should stab him",
+    "I hope someone gives him a good kicking.", "Hope he dies a slow death.",
+])
 def test_threats_score_above_one_half(scorer: Scorer, text: str) -> None:
     assert scores(scorer, text)["threats"] > 0.5
     assert evidence_text(scorer, text, "threats")
+
+
+# Never trained on (general_rules_train_2.jsonl was written without them).
+KIND_WISHES = [
+    "Hope he gets the help he needs.",
+    "I hope the police find him soon.",
+    "Hope they catch whoever did this.",
+    "Hope the lad pulls through.",
+    "Hope they get him soon, nobody should have to live in fear like that.",
+    "Hope the family get some peace now.",
+    "Fingers crossed they catch him before he does it again.",
+    "Hope so.",
+]
+
+
+@pytest.mark.parametrize("text", KIND_WISHES)
+def test_a_kind_wish_is_never_held_as_a_threat(scorer: Scorer, text: str) -> None:
+    assert scores(scorer, text)["threats"] < 0.95  # the default policy's reject threshold
+
+
+# "Hope he gets the help he needs." still reaches review (0.62 on model 2026.12.2).
+@pytest.mark.parametrize("text", [
+    "I hope the police find him soon.",
+    "Hope they catch whoever did this.",
+    "Hope the lad pulls through.",
+    "Hope they get him soon, nobody should have to live in fear like that.",
+    "Hope the family get some peace now.",
+    "Fingers crossed they catch him before he does it again.",
+    "Hope so.",
+])
+def test_a_kind_wish_is_not_a_threat(scorer: Scorer, text: str) -> None:
+    # Below the default policy's threats review threshold (0.4).
+    assert scores(scorer, text)["threats"] < 0.4
 
 
 def test_ordinary_comment_is_low_on_every_rule(scorer: Scorer) -> None:
