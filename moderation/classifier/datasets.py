@@ -326,12 +326,14 @@ def load_identity_statements(
 
 
 # The threats model weighs its ~450 positives about 55 times each (balanced classes), and most
-# of them are the project's own, so its hand-written hard negatives ("hope they catch him soon")
-# counted for almost nothing: bare "Hope so." scored 0.97. At 30 the probe of kind wishes in
-# tests/unit/test_classifier_scorer.py falls from 12 of 20 at or above the review threshold to
-# 2, for 0.008 of fold-0 Civil Comments threat ROC-AUC (0.916 -> 0.908); wished violence in the
-# same frames is the threat detector's "hoped-violence" pattern.
-PROJECT_THREAT_NEGATIVE_WEIGHT = 30.0
+# of them are the project's own, many beginning "hope", so the hand-written kind wishes ("hope
+# they catch him soon", kind "neg-wish") counted for almost nothing: bare "Hope so." scored
+# 0.97. At 30 a probe of 20 kind or ordinary comments never trained on falls from 12 at or
+# above the threats review threshold to 2, for 0.004 of fold-0 Civil Comments threat ROC-AUC
+# (0.916 -> 0.912; bench/threat_wish_weight.py 1 30). Weighting every project negative 30
+# times instead lowered every threat score (realistic threats too). Wished violence in the same
+# frames is the threat detector's "hoped-violence" pattern.
+KIND_WISH_WEIGHT = 30.0
 
 
 def load_project_examples(data_dir: Path) -> list[Example]:
@@ -361,8 +363,8 @@ def load_project_examples(data_dir: Path) -> list[Example]:
             labels = {rule: int(row["labels"][rule]) for rule in LEARNED_RULES}
             toxic = int(any(labels[r] for r in ("personal-abuse", "threats", "hate", "obscene")))
             severe = 1.0 if labels["threats"] or labels["hate"] else -1.0
-            weight = tuple(PROJECT_THREAT_NEGATIVE_WEIGHT
-                           if rule == "threats" and labels[rule] == 0 else 1.0
+            wish = row.get("kind") == "neg-wish"
+            weight = tuple(KIND_WISH_WEIGHT if wish and rule == "threats" else 1.0
                            for rule in LEARNED_RULES)
             out.append(Example(_clip(row["text"]), "project_examples",
                                tuple(labels[rule] for rule in LEARNED_RULES), weight,
