@@ -111,8 +111,10 @@ LIMITATIONS = """\
   "hope he dies a slow death", intimidation); threats phrased otherwise are under-scored.
   Most of the learned model's positives are the project's own, and many begin "hope"; its
   hand-written kind wishes ("hope they catch him soon") count 30 times so that a kind wish
-  is not read as a threat. Labelled threats from a publisher's own queue are the most
-  valuable next data.
+  is not read as a threat. That costs recall: `moderation score` on the project's
+  evaluation file flags 4 of its 11 realistic threats (7 when kind wishes counted once, when
+  3 acceptable comments were flagged as threats too and "Hope so." scored 0.97). Labelled
+  threats from a publisher's own queue are the most valuable next data.
 - Within Civil Comments (every comment there was found toxic by someone) the four types
   separate only moderately, and the labels are majorities of three annotators who often
   disagree; "What the data allow" below measures how far any model of this family gets.

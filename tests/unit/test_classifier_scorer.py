@@ -76,7 +76,7 @@ def test_a_kind_wish_is_never_held_as_a_threat(scorer: Scorer, text: str) -> Non
     assert scores(scorer, text)["threats"] < 0.95  # the default policy's reject threshold
 
 
-# "Hope he gets the help he needs." still reaches review (0.62 on model 2026.12.2).
+# "Hope he gets the help he needs." still reaches review (0.66 on model 2026.12.2).
 @pytest.mark.parametrize("text", [
     "I hope the police find him soon.",
     "Hope they catch whoever did this.",
