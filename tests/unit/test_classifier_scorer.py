@@ -77,15 +77,7 @@ def test_a_kind_wish_is_never_held_as_a_threat(scorer: Scorer, text: str) -> Non
 
 
 # "Hope he gets the help he needs." still reaches review (0.66 on model 2026.12.2).
-@pytest.mark.parametrize("text", [
-    "I hope the police find him soon.",
-    "Hope they catch whoever did this.",
-    "Hope the lad pulls through.",
-    "Hope they get him soon, nobody should have to live in fear like that.",
-    "Hope the family get some peace now.",
-    "Fingers crossed they catch him before he does it again.",
-    "Hope so.",
-])
+@pytest.mark.parametrize("text", KIND_WISHES[1:])
 def test_a_kind_wish_is_not_a_threat(scorer: Scorer, text: str) -> None:
     # Below the default policy's threats review threshold (0.4).
     assert scores(scorer, text)["threats"] < 0.4
