@@ -58,10 +58,9 @@ def _soft_fit(X: sp.csr_matrix, share: np.ndarray, C: float) -> Any:
     """Logistic regression of a share of raters: positive and negative copies weighted by it."""
     from sklearn.linear_model import LogisticRegression
 
-    pos, neg = share > 0, share < 1
-    rows = sp.vstack([X[pos], X[neg]]).tocsr()
-    labels = np.r_[np.ones(pos.sum()), np.zeros(neg.sum())]
-    weights = np.r_[share[pos], 1 - share[neg]]
+    from moderation.classifier.pipeline import share_rows
+
+    rows, labels, weights = share_rows(X, share)
     model = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", max_iter=1000)
     return model.fit(rows, labels, sample_weight=weights)
 
