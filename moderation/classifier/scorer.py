@@ -133,9 +133,9 @@ class Scorer:
         # Story models may also weigh cue features (``story.StoryCues``): columns after the
         # shared ones, computed per batch from the same counts plus the headline.
         self._n_shared = int(self._tfidf.idf_.shape[0])
-        self._story_cues = self._cues_for(vectoriser, story_models or {})
         full = {rule: _coefficients(clf) for rule, clf in self._models.items()}
         self._cue_width = {rule: len(c) - self._n_shared for rule, c in full.items()}
+        self._story_cues = self._cues_for(vectoriser, story_models or {})
         self._coef = {rule: c[: self._n_shared] for rule, c in full.items()}
         self._coef_rules = list(self._coef)
         self._weights = (
@@ -161,7 +161,7 @@ class Scorer:
                 f", this code has {cue_fingerprint()})")
         cues = StoryCues(vectoriser)
         for rule, model in story_models.items():
-            width = len(_coefficients(model)) - self._n_shared
+            width = self._cue_width[rule]
             if width != (cues.n_features if hasattr(model, "story_cues_") else 0):
                 raise ModelIntegrityError(f"story model {rule} has {width} cue weights, "
                                           f"expected {cues.n_features}")
