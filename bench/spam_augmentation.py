@@ -24,7 +24,7 @@ from moderation.classifier import spam
 from moderation.classifier.datasets import evaluation_only_keys, load_training_examples, text_key
 from moderation.classifier.detectors import run_detectors
 from moderation.classifier.eval_data import load_cv_sets
-from moderation.classifier.evaluate import N_FOLDS, _fold_plan
+from moderation.classifier.evaluate import N_FOLDS, _fold_plan, fold_split
 from moderation.classifier.evaluation import f1_at_precision, f1_score
 from moderation.classifier.types import ScoringInput
 
@@ -60,9 +60,7 @@ def main() -> None:
     rng = random.Random(7)
     got = {k: {"sms": ([], []), "youtube": ([], []), "probe": []} for k in args.per_kind}
     for fold in range(N_FOLDS):
-        held = {name: [i for i, f in enumerate(plan[name]) if f == fold] for name in plan}
-        held_keys = {text_key(getattr(sets, n)[i].text) for n, idx in held.items() for i in idx}
-        rows = [i for i, k in enumerate(keys) if k not in held_keys]
+        held, rows = fold_split(sets, plan, keys, fold)
         train = [examples[i] for i in rows]
         sms = [sets.sms[i] for i in held["sms"]]
         youtube = [sets.youtube[i] for i in held["youtube"]]

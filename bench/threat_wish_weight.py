@@ -21,7 +21,7 @@ import numpy as np
 from moderation.classifier.datasets import evaluation_only_keys, load_training_examples, text_key
 from moderation.classifier.detectors import run_detectors
 from moderation.classifier.eval_data import load_cv_sets
-from moderation.classifier.evaluate import _fold_plan
+from moderation.classifier.evaluate import _fold_plan, fold_split
 from moderation.classifier.evaluation import auc
 from moderation.classifier.normalise import normalise_text
 from moderation.classifier.pipeline import _fit_rule, build_vectoriser, normalised_counts
@@ -59,9 +59,8 @@ def main() -> None:
     examples = load_training_examples(args.data, evaluation_only_keys(args.data))
     keys = [text_key(e.text) for e in examples]
     plan = _fold_plan(sets, 1729)
-    held = {name: [i for i, f in enumerate(plan[name]) if f == 0] for name in plan}
-    held_keys = {text_key(getattr(sets, n)[i].text) for n, idx in held.items() for i in idx}
-    rows = np.array([i for i, k in enumerate(keys) if k not in held_keys])
+    held, fold_rows = fold_split(sets, plan, keys, 0)
+    rows = np.array(fold_rows)
     with (EXAMPLES_DIR / "general_rules_train_2.jsonl").open(encoding="utf-8") as handle:
         wishes = {text_key(r["text"]) for r in map(json.loads, handle) if r["kind"] == "neg-wish"}
 

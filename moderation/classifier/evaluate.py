@@ -64,7 +64,7 @@ from moderation.classifier.scorer import Scorer, scorer_from_payload
 from moderation.classifier.thresholds import Thresholds, choose_thresholds
 from moderation.classifier.types import ScoringInput
 
-__all__ = ["N_FOLDS", "TOXIC_RULES", "run_evaluation", "toxicity"]
+__all__ = ["N_FOLDS", "TOXIC_RULES", "fold_split", "run_evaluation", "toxicity"]
 
 log = logging.getLogger(__name__)
 
@@ -99,19 +99,23 @@ def _fold_plan(sets: CvSets, seed: int) -> dict[str, list[int]]:
     }
 
 
-def _run_fold(fold: int) -> dict[str, Any]:
-    sets: CvSets = _STATE["sets"]
-    plan: dict[str, list[int]] = _STATE["plan"]
-    examples: list[Example] = _STATE["examples"]
-    keys: list[str] = _STATE["keys"]
-    seed: int = _STATE["seed"]
-    held: dict[str, list[int]] = {
-        name: [i for i, f in enumerate(plan[name]) if f == fold] for name in plan
-    }
+def fold_split(sets: CvSets, plan: dict[str, list[int]], keys: Sequence[str], fold: int
+               ) -> tuple[dict[str, list[int]], list[int]]:
+    """(held-out rows of each evaluation set, training rows) of one fold: ``keys`` are the
+    training examples' :func:`text_key`; an example whose text is held out in any set is left
+    out of training."""
+    held = {name: [i for i, f in enumerate(plan[name]) if f == fold] for name in plan}
     held_keys = {
         text_key(getattr(sets, name)[i].text) for name, idx in held.items() for i in idx
     }
-    rows = [i for i, k in enumerate(keys) if k not in held_keys]
+    return held, [i for i, k in enumerate(keys) if k not in held_keys]
+
+
+def _run_fold(fold: int) -> dict[str, Any]:
+    sets: CvSets = _STATE["sets"]
+    examples: list[Example] = _STATE["examples"]
+    seed: int = _STATE["seed"]
+    held, rows = fold_split(sets, _STATE["plan"], _STATE["keys"], fold)
     train = [examples[i] for i in rows]
     started = time.perf_counter()
     from moderation.classifier.pipeline import fit_payload
